@@ -1,0 +1,75 @@
+using Microsoft.Data.Sqlite;
+
+namespace MoscowTime.Storage;
+
+/// <summary>How every part of MoscowTime opens a visits database.</summary>
+public static class SqliteDatabase
+{
+    /// <summary>
+    /// Opens the database for the single writer. WAL lets the sidecar read a snapshot while we
+    /// write; synchronous=FULL makes a commit durable before a visit is acknowledged.
+    /// </summary>
+    /// <param name="create">
+    /// True only on the first open of a process: a file that disappears while the app runs must
+    /// surface as an error, not be replaced silently by an empty database that restarts the count at zero.
+    /// </param>
+    public static SqliteConnection OpenWriter(string path, bool create)
+    {
+        var connection = new SqliteConnection(ConnectionString(path, create ? SqliteOpenMode.ReadWriteCreate : SqliteOpenMode.ReadWrite));
+        try
+        {
+            connection.Open();
+            Execute(connection, """
+                PRAGMA journal_mode = WAL;
+                PRAGMA synchronous = FULL;
+                PRAGMA busy_timeout = 5000;
+                -- The PVC is 10 MiB and also holds backups: checkpoint early and truncate the WAL after.
+                PRAGMA wal_autocheckpoint = 256;
+                PRAGMA journal_size_limit = 1048576;
+                """);
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens a database for reading only (the sidecar, operators' checks, tests).</summary>
+    public static SqliteConnection OpenReadOnly(string path)
+    {
+        var connection = new SqliteConnection(ConnectionString(path, SqliteOpenMode.ReadOnly));
+        try
+        {
+            connection.Open();
+            Execute(connection, "PRAGMA busy_timeout = 5000;");
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Pooling is off everywhere: a pooled handle would keep a file open after we are done with it,
+    /// which matters when backups are renamed, restored or a damaged file is moved aside.
+    /// </summary>
+    public static string ConnectionString(string path, SqliteOpenMode mode) => new SqliteConnectionStringBuilder
+    {
+        DataSource = path,
+        Mode = mode,
+        Pooling = false,
+        Cache = SqliteCacheMode.Private,
+    }.ToString();
+
+    internal static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        command.ExecuteNonQuery();
+    }
+}

@@ -1,0 +1,21 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace MoscowTime.Storage;
+
+/// <summary>Configuration section <c>Visits</c>.</summary>
+public sealed class VisitStoreOptions
+{
+    public const string Section = "Visits";
+
+    /// <summary>The SQLite file; its directory is created at start. Container: <c>/data/visits.db</c>.</summary>
+    [Required]
+    public string DatabasePath { get; set; } = "data/visits.db";
+
+    /// <summary>Visits waiting for a commit before new ones are refused with 503 (back-pressure, not loss).</summary>
+    [Range(1, 1_000_000)]
+    public int QueueCapacity { get; set; } = 10_000;
+
+    /// <summary>The most visits one transaction commits.</summary>
+    [Range(1, 100_000)]
+    public int MaxBatchSize { get; set; } = 4_096;
+}

@@ -1,0 +1,296 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace MoscowTime.Storage;
+
+/// <summary>
+/// The one writer of a visits database. Callers enqueue visits; a single loop takes everything that
+/// is waiting, commits it in one durable transaction (group commit), and only then completes each
+/// caller's task with its visit number. Throughput is one fsync per batch, not one per request.
+/// </summary>
+public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
+{
+    private readonly VisitStoreOptions _options;
+    private readonly TimeProvider _time;
+    private readonly StorageMetrics _metrics;
+    private readonly ILogger<VisitWriter> _logger;
+    private readonly Channel<Pending> _queue;
+    private readonly Dictionary<string, long> _hours = new(StringComparer.Ordinal);
+
+    private SqliteConnection? _connection;
+    private bool _openedOnce;
+    private long _total;
+    private volatile bool _stopping;
+    private volatile WriterHealth _health;
+    private Task _loop = Task.CompletedTask;
+
+    public VisitWriter(IOptions<VisitStoreOptions> options, TimeProvider time, StorageMetrics metrics, ILogger<VisitWriter> logger)
+    {
+        _options = options.Value;
+        _time = time;
+        _metrics = metrics;
+        _logger = logger;
+        _health = WriterHealth.Starting(time.GetUtcNow());
+        _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(_options.QueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    public string DatabasePath => _options.DatabasePath;
+
+    /// <summary>Visits committed so far (the count a new visit would follow).</summary>
+    public long CommittedTotal => Volatile.Read(ref _total);
+
+    public WriterHealth Health => _health;
+
+    /// <summary>Records one visit; completes with its number once it is committed to disk.</summary>
+    /// <exception cref="VisitNotRecordedException">The visit was not stored and must not be acknowledged.</exception>
+    public Task<long> RecordVisitAsync() => Enqueue(_time.GetUtcNow());
+
+    /// <summary>Commits a write that changes no visit, proving the database takes commits.</summary>
+    public Task<long> CheckWritableAsync() => Enqueue(null);
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        // A damaged or unreachable file must not stop the process: it keeps serving /livez and
+        // reports the reason through readiness, and the next commit tries again.
+        TryOpen();
+        _loop = Task.Run(RunAsync, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stopping = true;
+        _queue.Writer.TryComplete();
+        await _loop.WaitAsync(cancellationToken);
+        CloseConnection();
+        LogDrained(_logger, CommittedTotal);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _loop;
+        CloseConnection();
+    }
+
+    private Task<long> Enqueue(DateTimeOffset? visitAt)
+    {
+        var pending = new Pending(visitAt, new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (_queue.Writer.TryWrite(pending))
+        {
+            return pending.Done.Task;
+        }
+
+        if (visitAt is not null)
+        {
+            _metrics.Rejected.Add(1);
+        }
+
+        return Task.FromException<long>(new VisitNotRecordedException(
+            _stopping ? "the app is shutting down" : $"{_options.QueueCapacity} visits are already waiting for a commit"));
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<Pending>(Math.Min(_options.MaxBatchSize, 1024));
+        var reader = _queue.Reader;
+        // Ends only when the queue is completed and empty: everything accepted gets an answer.
+        while (await reader.WaitToReadAsync())
+        {
+            while (batch.Count < _options.MaxBatchSize && reader.TryRead(out var pending))
+            {
+                batch.Add(pending);
+            }
+
+            Commit(batch);
+            batch.Clear();
+        }
+    }
+
+    private void Commit(List<Pending> batch)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var visits = 0;
+        try
+        {
+            if (!File.Exists(_options.DatabasePath) && _connection is not null)
+            {
+                throw new VisitNotRecordedException(
+                    $"the database file {_options.DatabasePath} was deleted while the app was running");
+            }
+
+            var connection = Open();
+            _hours.Clear();
+            var probe = false;
+            foreach (var pending in batch)
+            {
+                if (pending.VisitAt is { } at)
+                {
+                    var hour = VisitQueries.HourOf(at);
+                    _hours[hour] = _hours.GetValueOrDefault(hour) + 1;
+                    visits++;
+                }
+                else
+                {
+                    probe = true;
+                }
+            }
+
+            using (var transaction = connection.BeginTransaction())
+            {
+                foreach (var (hour, count) in _hours)
+                {
+                    VisitQueries.AddToHour(connection, transaction, hour, count);
+                }
+
+                if (probe)
+                {
+                    VisitQueries.MarkWritable(connection, transaction, _time.GetUtcNow());
+                }
+
+                transaction.Commit();
+            }
+        }
+        catch (Exception ex)
+        {
+            Fail(batch, visits, ex);
+            return;
+        }
+
+        _metrics.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        _metrics.BatchSize.Record(batch.Count);
+        _metrics.Recorded.Add(visits);
+        MarkWritable();
+
+        var number = _total;
+        Volatile.Write(ref _total, number + visits);
+        foreach (var pending in batch)
+        {
+            pending.Done.TrySetResult(pending.VisitAt is null ? number + visits : ++number);
+        }
+    }
+
+    private void Fail(List<Pending> batch, int visits, Exception ex)
+    {
+        var reason = Describe(ex);
+        if (_health.Writable || _health.Reason != reason)
+        {
+            LogCommitFailed(_logger, ex, _options.DatabasePath, reason);
+        }
+
+        _health = new WriterHealth(false, reason, _time.GetUtcNow());
+        _metrics.Rejected.Add(visits);
+        var error = ex as VisitNotRecordedException ?? new VisitNotRecordedException(reason, ex);
+        foreach (var pending in batch)
+        {
+            pending.Done.TrySetException(error);
+        }
+
+        // Reopen on the next commit: a replaced, restored or remounted file is picked up afresh,
+        // and the committed total is read again from what is really on disk.
+        CloseConnection();
+    }
+
+    private void TryOpen()
+    {
+        try
+        {
+            Open();
+            MarkWritable();
+        }
+        catch (Exception ex)
+        {
+            var reason = Describe(ex);
+            _health = new WriterHealth(false, reason, _time.GetUtcNow());
+            LogOpenFailed(_logger, ex, _options.DatabasePath, reason);
+        }
+    }
+
+    private SqliteConnection Open()
+    {
+        if (_connection is not null)
+        {
+            return _connection;
+        }
+
+        var connection = SqliteDatabase.OpenWriter(_options.DatabasePath, create: !_openedOnce);
+        try
+        {
+            var from = Schema.Migrate(connection);
+            var total = VisitQueries.Total(connection);
+            Volatile.Write(ref _total, total);
+            _openedOnce = true;
+            _connection = connection;
+            LogOpened(_logger, _options.DatabasePath, Schema.CurrentVersion, from, total);
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    private void MarkWritable()
+    {
+        if (!_health.Writable)
+        {
+            _health = new WriterHealth(true, "the database takes commits", _time.GetUtcNow());
+            LogWritable(_logger, _options.DatabasePath);
+        }
+    }
+
+    private void CloseConnection()
+    {
+        var connection = _connection;
+        _connection = null;
+        try
+        {
+            connection?.Dispose();
+        }
+        catch (SqliteException ex)
+        {
+            LogCloseFailed(_logger, ex, _options.DatabasePath);
+        }
+    }
+
+    /// <summary>One line an operator can act on, naming the file and SQLite's own words.</summary>
+    private string Describe(Exception ex) => ex switch
+    {
+        VisitNotRecordedException => ex.Message,
+        SqliteException { SqliteErrorCode: 13 } => $"the disk holding {_options.DatabasePath} is full (SQLITE_FULL)",
+        SqliteException { SqliteErrorCode: 8 } => $"{_options.DatabasePath} is read-only (SQLITE_READONLY)",
+        SqliteException { SqliteErrorCode: 14 } => $"cannot open {_options.DatabasePath} (SQLITE_CANTOPEN): missing file or unwritable directory",
+        SqliteException { SqliteErrorCode: 11 or 26 } => $"{_options.DatabasePath} is damaged or not a database ({((SqliteException)ex).Message.Replace("SQLite Error ", "SQLite error ", StringComparison.Ordinal)})",
+        SqliteException sqlite => $"SQLite error {sqlite.SqliteExtendedErrorCode} on {_options.DatabasePath}: {sqlite.Message}",
+        _ => $"{ex.GetType().Name} on {_options.DatabasePath}: {ex.Message}",
+    };
+
+    private readonly record struct Pending(DateTimeOffset? VisitAt, TaskCompletionSource<long> Done);
+
+    [LoggerMessage(LogLevel.Information, "Opened {Path}: schema version {Version} (was {FromVersion}), {Total} visits so far")]
+    private static partial void LogOpened(ILogger logger, string path, int version, int fromVersion, long total);
+
+    [LoggerMessage(LogLevel.Information, "{Path} takes commits")]
+    private static partial void LogWritable(ILogger logger, string path);
+
+    [LoggerMessage(LogLevel.Error, "Cannot open the visits database {Path}: {Reason}. Readiness reports 503 until it can be opened")]
+    private static partial void LogOpenFailed(ILogger logger, Exception exception, string path, string reason);
+
+    [LoggerMessage(LogLevel.Error, "Visits not recorded, commit to {Path} failed: {Reason}. Visitors get 503 and readiness fails until a commit succeeds")]
+    private static partial void LogCommitFailed(ILogger logger, Exception exception, string path, string reason);
+
+    [LoggerMessage(LogLevel.Warning, "Closing {Path} failed")]
+    private static partial void LogCloseFailed(ILogger logger, Exception exception, string path);
+
+    [LoggerMessage(LogLevel.Information, "Visit queue drained: {Total} visits committed")]
+    private static partial void LogDrained(ILogger logger, long total);
+}

@@ -1,0 +1,35 @@
+using MoscowTime.Storage;
+using Prometheus;
+
+namespace MoscowTime.Web.Hosting;
+
+/// <summary>
+/// Prometheus exposition. prometheus-net publishes process and runtime figures itself and, through
+/// its meter adapter, the .NET meters: ASP.NET Core's HTTP and Kestrel metrics and our store's.
+/// </summary>
+public static class Metrics
+{
+    private static readonly double[] BatchBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096];
+    private static readonly double[] SecondsBuckets = [0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 1];
+
+    public static IServiceCollection AddPrometheusMetrics(this IServiceCollection services)
+    {
+        // The adapter is process-wide; in-process test hosts must not stack one per app.
+        if (Interlocked.Exchange(ref _adapterStarted, 1) == 0)
+        {
+            Prometheus.Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions { SuppressMeters = true });
+            MeterAdapter.StartListening(new MeterAdapterOptions
+            {
+                InstrumentFilterPredicate = instrument =>
+                    instrument.Meter.Name is StorageMetrics.MeterName
+                        or "Microsoft.AspNetCore.Hosting" or "Microsoft.AspNetCore.Server.Kestrel"
+                        or "System.Net.Http" or "MoscowTime.Cluster",
+                ResolveHistogramBuckets = instrument => instrument.Unit == "s" ? SecondsBuckets : BatchBuckets,
+            });
+        }
+
+        return services;
+    }
+
+    private static int _adapterStarted;
+}

@@ -1,0 +1,38 @@
+using MoscowTime.Storage;
+using MoscowTime.Web.Health;
+using MoscowTime.Web.Time;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace MoscowTime.Web.Hosting;
+
+public static class WebServices
+{
+    public static WebApplicationBuilder AddWebServices(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(PodIdentity.From(builder.Configuration));
+        services.AddSingleton<MoscowClock>();
+
+        services.AddOptions<VisitStoreOptions>()
+            .BindConfiguration(VisitStoreOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<VisitStoreOptions>, VisitStoreOptionsValidator>();
+        services.AddSingleton<StorageMetrics>();
+        services.AddSingleton<VisitWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<VisitWriter>());
+
+        services.AddHealthChecks()
+            .AddCheck("self", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy("the process serves requests"), ["live"])
+            .AddCheck<DatabaseReadinessCheck>("database", tags: ["ready"]);
+
+        services.AddPrometheusMetrics();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        // Give in-flight visits time to commit before the host gives up on SIGTERM.
+        services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(20));
+        return builder;
+    }
+}

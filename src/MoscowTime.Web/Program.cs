@@ -1,0 +1,3 @@
+using MoscowTime.Web.Hosting;
+
+return await StartupGuard.RunAsync("moscow-time-web", () => WebApp.Build(args));
