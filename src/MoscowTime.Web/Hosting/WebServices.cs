@@ -1,8 +1,8 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using MoscowTime.Storage;
 using MoscowTime.Web.Health;
 using MoscowTime.Web.Time;
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 
 namespace MoscowTime.Web.Hosting;
 

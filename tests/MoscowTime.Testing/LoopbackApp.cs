@@ -1,0 +1,43 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace MoscowTime.Testing;
+
+/// <summary>A real Kestrel host on 127.0.0.1 with a port the OS picks, stopped on dispose.</summary>
+public sealed class LoopbackApp : IAsyncDisposable
+{
+    private LoopbackApp(WebApplication app, Uri baseAddress)
+    {
+        App = app;
+        BaseAddress = baseAddress;
+        Client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public WebApplication App { get; }
+    public Uri BaseAddress { get; }
+    public HttpClient Client { get; }
+    public IServiceProvider Services => App.Services;
+
+    /// <param name="build">The app's own builder (WebApp.Build, SidecarApp.Build) given args with our URL.</param>
+    public static async Task<LoopbackApp> StartAsync(Func<string[], WebApplication> build, params string[] args)
+    {
+        var app = build([.. args, "--urls", "http://127.0.0.1:0"]);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new LoopbackApp(app, new Uri(address));
+    }
+
+    public async Task StopAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await App.StopAsync(timeout.Token);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await App.DisposeAsync();
+    }
+}
