@@ -17,7 +17,7 @@ public sealed class TempDirectory : IDisposable
     {
         try
         {
-            UnwritableDirectory.Restore(Path);
+            WriteProtection.Remove(Path);
             Directory.Delete(Path, recursive: true);
         }
         catch (IOException)

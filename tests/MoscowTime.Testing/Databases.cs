@@ -1,0 +1,43 @@
+using Dapper;
+using MoscowTime.Storage;
+
+namespace MoscowTime.Testing;
+
+/// <summary>Reads a visits file the way an operator's sqlite3 would: a separate, read-only connection.</summary>
+public static class Databases
+{
+    public static long StoredVisits(string path)
+    {
+        using var connection = SqliteDatabase.OpenReadOnly(path);
+        return VisitQueries.Total(connection);
+    }
+
+    public static int UserVersion(string path)
+    {
+        using var connection = SqliteDatabase.OpenReadOnly(path);
+        return Schema.ReadVersion(connection);
+    }
+
+    public static string IntegrityCheck(string path)
+    {
+        using var connection = SqliteDatabase.OpenReadOnly(path);
+        return string.Join("; ", connection.Query<string>("PRAGMA integrity_check;"));
+    }
+
+    /// <summary>Writes a version-1 file (one row per visit), as an old build would have left it.</summary>
+    public static void CreateVersion1(string path, IEnumerable<DateTimeOffset> visits)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection(
+            SqliteDatabase.ConnectionString(path, Microsoft.Data.Sqlite.SqliteOpenMode.ReadWriteCreate));
+        connection.Open();
+        connection.Execute("CREATE TABLE visits (id INTEGER PRIMARY KEY, visited_at TEXT NOT NULL); PRAGMA user_version = 1;");
+        using var transaction = connection.BeginTransaction();
+        foreach (var at in visits)
+        {
+            connection.Execute("INSERT INTO visits (visited_at) VALUES (@at)",
+                new { at = at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) }, transaction);
+        }
+
+        transaction.Commit();
+    }
+}

@@ -1,0 +1,65 @@
+using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using MoscowTime.Testing;
+using MoscowTime.Web.Apis;
+using MoscowTime.Web.Time;
+
+namespace MoscowTime.Web.Tests;
+
+public sealed class MoscowTimeTests : IDisposable
+{
+    private static readonly DateTimeOffset UtcNow = new(2026, 11, 24, 0, 36, 32, TimeSpan.Zero);
+    private readonly TempDirectory _dir = new("time");
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Api_and_page_show_utc_plus_3_from_the_injected_clock(bool tzDataAvailable)
+    {
+        var time = new FakeTimeProvider(UtcNow);
+        await using var app = await WebAppHost.StartAsync(_dir.File("visits.db"), services =>
+        {
+            services.AddSingleton<TimeProvider>(time);
+            if (!tzDataAvailable)
+            {
+                services.AddSingleton(new MoscowClock(time, _ => null));
+            }
+        });
+
+        var reading = await app.Client.GetFromJsonAsync<TimeReading>("/api/time");
+        var page = await app.Client.GetStringAsync("/");
+
+        Assert.Equal("2026-11-24T03:36:32+03:00", reading!.Moscow);
+        Assert.Equal("2026-11-24T00:36:32Z", reading.Utc);
+        Assert.Equal(180, reading.OffsetMinutes);
+        Assert.Equal(tzDataAvailable ? "Europe/Moscow" : "UTC+03:00 (fixed; no time-zone data on this system)", reading.Zone);
+        Assert.Contains(">03:36:32</div>", page, StringComparison.Ordinal);
+        Assert.Contains(">2026-11-24</div>", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Fixed_offset_agrees_with_the_tz_database_for_today()
+    {
+        var time = new FakeTimeProvider(UtcNow);
+        var withZone = new MoscowClock(time);
+        var withoutZone = new MoscowClock(time, _ => null);
+
+        Assert.Equal("Europe/Moscow", withZone.ZoneName);
+        Assert.Equal(withZone.Now(), withoutZone.Now());
+        Assert.Equal(TimeSpan.FromHours(3), withZone.Now().Offset);
+    }
+
+    [Fact]
+    public async Task Time_follows_the_clock_across_midnight_in_moscow()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 31, 20, 59, 59, TimeSpan.Zero));
+        await using var app = await WebAppHost.StartAsync(_dir.File("visits.db"), services => services.AddSingleton<TimeProvider>(time));
+
+        Assert.Equal("2026-12-31T23:59:59+03:00", (await app.Client.GetFromJsonAsync<TimeReading>("/api/time"))!.Moscow);
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal("2027-01-01T00:00:00+03:00", (await app.Client.GetFromJsonAsync<TimeReading>("/api/time"))!.Moscow);
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
