@@ -15,27 +15,24 @@ public static class VisitQueries
     public static long Total(SqliteConnection connection, SqliteTransaction? transaction = null) =>
         connection.ExecuteScalar<long>("SELECT COALESCE(SUM(visits), 0) FROM visit_hours;", transaction: transaction);
 
+    public const string AddToHourSql = """
+        INSERT INTO visit_hours (hour, visits) VALUES (@hour, @visits)
+        ON CONFLICT (hour) DO UPDATE SET visits = visits + excluded.visits;
+        """;
+
+    /// <summary>A real write that changes no visit: proves the file takes commits again after a failure.</summary>
+    public const string MarkWritableSql = """
+        INSERT INTO meta (key, value) VALUES ('last_write_check', @at)
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+        """;
+
+    public static string Timestamp(DateTimeOffset at) => at.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
+
     public static void AddToHour(SqliteConnection connection, SqliteTransaction transaction, string hour, long visits) =>
-        connection.Execute(
-            """
-            INSERT INTO visit_hours (hour, visits) VALUES (@hour, @visits)
-            ON CONFLICT (hour) DO UPDATE SET visits = visits + excluded.visits;
-            """,
-            new { hour, visits },
-            transaction);
+        connection.Execute(AddToHourSql, new { hour, visits }, transaction);
 
     public static IReadOnlyList<HourCount> Hours(SqliteConnection connection) =>
         connection.Query<HourCount>("SELECT hour AS Hour, visits AS Visits FROM visit_hours ORDER BY hour;").AsList();
-
-    /// <summary>A real write that changes no visit: proves the file takes commits again after a failure.</summary>
-    public static void MarkWritable(SqliteConnection connection, SqliteTransaction transaction, DateTimeOffset at) =>
-        connection.Execute(
-            """
-            INSERT INTO meta (key, value) VALUES ('last_write_check', @at)
-            ON CONFLICT (key) DO UPDATE SET value = excluded.value;
-            """,
-            new { at = at.UtcDateTime.ToString("O", CultureInfo.InvariantCulture) },
-            transaction);
 }
 
 public sealed record HourCount(string Hour, long Visits);

@@ -22,6 +22,7 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
     private readonly Dictionary<string, long> _hours = new(StringComparer.Ordinal);
 
     private SqliteConnection? _connection;
+    private VisitWriteCommands? _commands;
     private bool _openedOnce;
     private long _total;
     private volatile bool _stopping;
@@ -127,7 +128,7 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
                     $"the database file {_options.DatabasePath} was deleted while the app was running");
             }
 
-            var connection = Open();
+            var commands = Open();
             _hours.Clear();
             var probe = false;
             foreach (var pending in batch)
@@ -144,19 +145,25 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
                 }
             }
 
-            using (var transaction = connection.BeginTransaction())
+            commands.Begin();
+            try
             {
                 foreach (var (hour, count) in _hours)
                 {
-                    VisitQueries.AddToHour(connection, transaction, hour, count);
+                    commands.AddToHour(hour, count);
                 }
 
                 if (probe)
                 {
-                    VisitQueries.MarkWritable(connection, transaction, _time.GetUtcNow());
+                    commands.MarkWritable(_time.GetUtcNow());
                 }
 
-                transaction.Commit();
+                commands.Commit();
+            }
+            catch
+            {
+                commands.TryRollback();
+                throw;
             }
         }
         catch (Exception ex)
@@ -214,11 +221,11 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
         }
     }
 
-    private SqliteConnection Open()
+    private VisitWriteCommands Open()
     {
-        if (_connection is not null)
+        if (_commands is not null)
         {
-            return _connection;
+            return _commands;
         }
 
         var connection = SqliteDatabase.OpenWriter(_options.DatabasePath, create: !_openedOnce);
@@ -229,8 +236,9 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
             Volatile.Write(ref _total, total);
             _openedOnce = true;
             _connection = connection;
+            _commands = new VisitWriteCommands(connection);
             LogOpened(_logger, _options.DatabasePath, Schema.CurrentVersion, from, total);
-            return connection;
+            return _commands;
         }
         catch
         {
@@ -251,6 +259,8 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
     private void CloseConnection()
     {
         var connection = _connection;
+        _commands?.Dispose();
+        _commands = null;
         _connection = null;
         try
         {

@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using MoscowTime.Storage;
-using MoscowTime.Web.Hosting;
 using MoscowTime.Web.Pages;
 using MoscowTime.Web.Time;
 
@@ -15,13 +14,13 @@ public static class PageApi
     }
 
     /// <summary>Every GET / is one visit, committed before the page is sent.</summary>
-    internal static async Task<Results<ContentHttpResult, ProblemHttpResult>> ShowPageAsync(
-        HttpContext context, VisitWriter writer, MoscowClock clock, PodIdentity pod)
+    internal static async Task<Results<HomePageResult, ProblemHttpResult>> ShowPageAsync(
+        HttpContext context, VisitWriter writer, MoscowClock clock, HomePage page)
     {
-        long visits;
         try
         {
-            visits = await writer.RecordVisitAsync();
+            var visits = await writer.RecordVisitAsync();
+            return new HomePageResult(page, clock.Now(), visits);
         }
         catch (VisitNotRecordedException ex)
         {
@@ -29,8 +28,10 @@ public static class PageApi
             return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
                 title: "Your visit was not recorded", detail: ex.Message);
         }
-
-        HomePage.ApplyHeaders(context.Response);
-        return TypedResults.Content(HomePage.Render(TimeReading.From(clock), pod.Name, visits), "text/html; charset=utf-8");
     }
+}
+
+public sealed class HomePageResult(HomePage page, DateTimeOffset moscow, long visits) : IResult
+{
+    public Task ExecuteAsync(HttpContext httpContext) => page.WriteAsync(httpContext.Response, moscow, visits);
 }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using MoscowTime.Storage;
 using MoscowTime.Web.Health;
+using MoscowTime.Web.Pages;
 using MoscowTime.Web.Time;
 
 namespace MoscowTime.Web.Hosting;
@@ -15,6 +16,7 @@ public static class WebServices
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(PodIdentity.From(builder.Configuration));
         services.AddSingleton<MoscowClock>();
+        services.AddSingleton<HomePage>();
 
         services.AddOptions<VisitStoreOptions>()
             .BindConfiguration(VisitStoreOptions.Section)

@@ -1,8 +1,11 @@
+using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
-using MoscowTime.Web.Apis;
+using System.Text.Unicode;
+using MoscowTime.Web.Hosting;
+using MoscowTime.Web.Time;
 
 namespace MoscowTime.Web.Pages;
 
@@ -10,7 +13,11 @@ namespace MoscowTime.Web.Pages;
 /// The page, rendered on the server so it is complete without JavaScript. Style and script are
 /// inline (no CDN, no extra requests) and allowed by hash in the Content-Security-Policy.
 /// </summary>
-public static class HomePage
+/// <remarks>
+/// GET / is the hot path: the parts that never change for this pod are encoded once, and each
+/// request formats its few values straight into a pooled UTF-8 buffer.
+/// </remarks>
+public sealed class HomePage
 {
     private const string Style = """
         body{font-family:system-ui,sans-serif;margin:0;min-height:100vh;display:grid;place-items:center;background:#101418;color:#e8e6e3}
@@ -46,24 +53,29 @@ public static class HomePage
         })();
         """;
 
+    private const string Tail = $"""
+        </dd>
+        </dl>
+        </main>
+        <script>{Script}</script>
+        </body>
+        </html>
+
+        """;
+
     private static readonly string ContentSecurityPolicy =
         $"default-src 'none'; style-src '{Sha256(Style)}'; script-src '{Sha256(Script)}'; connect-src 'self'; " +
         "img-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-    public static void ApplyHeaders(HttpResponse response)
-    {
-        // Each GET / is a visit: a cached copy would show a stale count and skip a visit.
-        response.Headers.CacheControl = "no-store";
-        response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
-        response.Headers.XContentTypeOptions = "nosniff";
-        response.Headers["Referrer-Policy"] = "no-referrer";
-    }
+    private readonly string _head;
+    private readonly string _pod;
+    private readonly int _maxLength;
 
-    public static string Render(TimeReading now, string pod, long visits)
+    public HomePage(PodIdentity pod, MoscowClock clock)
     {
         var html = HtmlEncoder.Default;
-        var moscow = DateTimeOffset.Parse(now.Moscow, CultureInfo.InvariantCulture);
-        return $"""
+        _pod = html.Encode(pod.Name);
+        _head = $"""
             <!doctype html>
             <html lang="en">
             <head>
@@ -74,19 +86,43 @@ public static class HomePage
             </head>
             <body>
             <main>
-            <h1>Moscow time <small>({html.Encode(now.Zone)})</small></h1>
-            <div id="clock" data-unix-ms="{now.UnixMs}" data-offset-minutes="{now.OffsetMinutes}">{moscow:HH:mm:ss}</div>
-            <div id="date">{moscow:yyyy-MM-dd}</div>
-            <time id="moscow" datetime="{html.Encode(now.Moscow)}" hidden>{html.Encode(now.Moscow)}</time>
-            <dl>
-            <dt>Served by pod</dt><dd id="pod">{html.Encode(pod)}</dd>
-            <dt>Visits to this pod</dt><dd id="visits">{visits.ToString(CultureInfo.InvariantCulture)}</dd>
-            </dl>
-            </main>
-            <script>{Script}</script>
-            </body>
-            </html>
+            <h1>Moscow time <small>({html.Encode(clock.ZoneName)})</small></h1>
+
             """;
+        _maxLength = Encoding.UTF8.GetMaxByteCount(_head.Length + _pod.Length + Tail.Length) + 1024;
+    }
+
+    /// <summary>Writes the page for one visit: the time it was served and this pod's count including it.</summary>
+    public async Task WriteAsync(HttpResponse response, DateTimeOffset moscow, long visits)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(_maxLength);
+        try
+        {
+            if (!Utf8.TryWrite(buffer, CultureInfo.InvariantCulture, $"""
+                {_head}<div id="clock" data-unix-ms="{moscow.ToUnixTimeMilliseconds()}" data-offset-minutes="{(int)moscow.Offset.TotalMinutes}">{moscow:HH:mm:ss}</div>
+                <div id="date">{moscow:yyyy-MM-dd}</div>
+                <time id="moscow" datetime="{moscow:yyyy-MM-dd'T'HH:mm:sszzz}" hidden>{moscow:yyyy-MM-dd'T'HH:mm:sszzz}</time>
+                <dl>
+                <dt>Served by pod</dt><dd id="pod">{_pod}</dd>
+                <dt>Visits to this pod</dt><dd id="visits">{visits}{Tail}
+                """, out var written))
+            {
+                throw new InvalidOperationException($"The page outgrew its {_maxLength}-byte buffer.");
+            }
+
+            // Each GET / is a visit: a cached copy would show a stale count and skip a visit.
+            response.Headers.CacheControl = "no-store";
+            response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
+            response.Headers.XContentTypeOptions = "nosniff";
+            response.Headers["Referrer-Policy"] = "no-referrer";
+            response.ContentType = "text/html; charset=utf-8";
+            response.ContentLength = written;
+            await response.Body.WriteAsync(buffer.AsMemory(0, written));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     private static string Sha256(string inline) =>
