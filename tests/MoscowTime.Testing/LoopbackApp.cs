@@ -21,9 +21,13 @@ public sealed class LoopbackApp : IAsyncDisposable
     public IServiceProvider Services => App.Services;
 
     /// <param name="build">The app's own builder (WebApp.Build, SidecarApp.Build) given args with our URL.</param>
-    public static async Task<LoopbackApp> StartAsync(Func<string[], WebApplication> build, params string[] args)
+    public static Task<LoopbackApp> StartAsync(Func<string[], WebApplication> build, params string[] args) =>
+        StartAtAsync("http://127.0.0.1:0", build, args);
+
+    /// <param name="url">A fixed address, for apps that must know each other's before they start.</param>
+    public static async Task<LoopbackApp> StartAtAsync(string url, Func<string[], WebApplication> build, params string[] args)
     {
-        var app = build([.. args, "--urls", "http://127.0.0.1:0"]);
+        var app = build([.. args, "--urls", url]);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new LoopbackApp(app, new Uri(address));

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using MoscowTime.Storage;
+using MoscowTime.Web.Cluster;
 using MoscowTime.Web.Pages;
 using MoscowTime.Web.Time;
 
@@ -15,12 +16,12 @@ public static class PageApi
 
     /// <summary>Every GET / is one visit, committed before the page is sent.</summary>
     internal static async Task<Results<HomePageResult, ProblemHttpResult>> ShowPageAsync(
-        HttpContext context, VisitWriter writer, MoscowClock clock, HomePage page)
+        HttpContext context, VisitWriter writer, MoscowClock clock, HomePage page, ClusterView cluster)
     {
         try
         {
             var visits = await writer.RecordVisitAsync();
-            return new HomePageResult(page, clock.Now(), visits);
+            return new HomePageResult(page, clock.Now(), visits, cluster.LastReported);
         }
         catch (VisitNotRecordedException ex)
         {
@@ -31,7 +32,7 @@ public static class PageApi
     }
 }
 
-public sealed class HomePageResult(HomePage page, DateTimeOffset moscow, long visits) : IResult
+public sealed class HomePageResult(HomePage page, DateTimeOffset moscow, long visits, PeerSnapshot peers) : IResult
 {
-    public Task ExecuteAsync(HttpContext httpContext) => page.WriteAsync(httpContext.Response, moscow, visits);
+    public Task ExecuteAsync(HttpContext httpContext) => page.WriteAsync(httpContext.Response, moscow, visits, peers);
 }

@@ -9,6 +9,7 @@ public static class WebEndpoints
     {
         app.MapPageApi();
         app.MapVisitsApi();
+        app.MapClusterApi();
         app.MapTimeApi();
         app.MapHealthApi();
         app.MapMetrics("/metrics").WithMetadata(new HttpMethodMetadata(["GET"]));

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using MoscowTime.Storage;
+using MoscowTime.Web.Cluster;
 using MoscowTime.Web.Health;
 using MoscowTime.Web.Pages;
 using MoscowTime.Web.Time;
@@ -31,6 +32,7 @@ public static class WebServices
             .AddCheck("self", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy("the process serves requests"), ["live"])
             .AddCheck<DatabaseReadinessCheck>("database", tags: ["ready"]);
 
+        services.AddCluster();
         services.AddPrometheusMetrics();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
         // Give in-flight visits time to commit before the host gives up on SIGTERM.

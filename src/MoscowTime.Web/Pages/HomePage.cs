@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Unicode;
+using MoscowTime.Web.Cluster;
 using MoscowTime.Web.Hosting;
 using MoscowTime.Web.Time;
 
@@ -27,6 +28,11 @@ public sealed class HomePage
         #date{color:#9aa4ad}
         dl{display:grid;grid-template-columns:auto auto;gap:.3em 1em;justify-content:center;margin-top:2em}
         dt{color:#9aa4ad;text-align:right}dd{margin:0;text-align:left;font-variant-numeric:tabular-nums}
+        table{margin:2em auto 0;border-collapse:collapse;font-variant-numeric:tabular-nums}
+        caption{color:#9aa4ad;padding-bottom:.4em}
+        td,th{padding:.15em .8em;text-align:left}td+td,th+th{text-align:right}
+        th,tfoot td{color:#9aa4ad;font-weight:400}tfoot td{border-top:1px solid #39424a}
+        .self td{color:#fff}.down{color:#e07a5f}
         """;
 
     // Ticks locally every quarter second and re-syncs with /api/time every 30 s.
@@ -54,8 +60,6 @@ public sealed class HomePage
         """;
 
     private const string Tail = $"""
-        </dd>
-        </dl>
         </main>
         <script>{Script}</script>
         </body>
@@ -92,10 +96,13 @@ public sealed class HomePage
         _maxLength = Encoding.UTF8.GetMaxByteCount(_head.Length + _pod.Length + Tail.Length) + 1024;
     }
 
-    /// <summary>Writes the page for one visit: the time it was served and this pod's count including it.</summary>
-    public async Task WriteAsync(HttpResponse response, DateTimeOffset moscow, long visits)
+    /// <summary>
+    /// Writes the page for one visit: the time it was served, this pod's count including it, and
+    /// the other pods' counts as they last reported (the page never waits on a peer).
+    /// </summary>
+    public async Task WriteAsync(HttpResponse response, DateTimeOffset moscow, long visits, PeerSnapshot peers)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(_maxLength);
+        var buffer = ArrayPool<byte>.Shared.Rent(_maxLength + Encoding.UTF8.GetMaxByteCount(peers.RowsHtml.Length));
         try
         {
             if (!Utf8.TryWrite(buffer, CultureInfo.InvariantCulture, $"""
@@ -104,7 +111,16 @@ public sealed class HomePage
                 <time id="moscow" datetime="{moscow:yyyy-MM-dd'T'HH:mm:sszzz}" hidden>{moscow:yyyy-MM-dd'T'HH:mm:sszzz}</time>
                 <dl>
                 <dt>Served by pod</dt><dd id="pod">{_pod}</dd>
-                <dt>Visits to this pod</dt><dd id="visits">{visits}{Tail}
+                <dt>Visits to this pod</dt><dd id="visits">{visits}</dd>
+                </dl>
+                <table id="cluster">
+                <caption>All pods (others as last reported)</caption>
+                <thead><tr><th>Pod</th><th>Visits</th></tr></thead>
+                <tbody>
+                <tr class="self"><td>{_pod}</td><td>{visits}</td></tr>
+                {peers.RowsHtml}</tbody>
+                <tfoot><tr><td>{(peers.Complete ? "Total" : "Total of pods that answered")}</td><td id="cluster-total">{visits + peers.Total}</td></tr></tfoot>
+                </table>{Tail}
                 """, out var written))
             {
                 throw new InvalidOperationException($"The page outgrew its {_maxLength}-byte buffer.");

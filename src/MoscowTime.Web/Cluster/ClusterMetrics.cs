@@ -1,0 +1,23 @@
+using System.Diagnostics.Metrics;
+
+namespace MoscowTime.Web.Cluster;
+
+public sealed class ClusterMetrics : IDisposable
+{
+    public const string MeterName = "MoscowTime.Cluster";
+
+    private readonly Meter _meter;
+
+    public ClusterMetrics(IMeterFactory meterFactory)
+    {
+        _meter = meterFactory.Create(MeterName);
+        CallDuration = _meter.CreateHistogram<double>("peer_call_duration", "s", "Time to ask one peer for its count, retry included.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5] });
+        Failures = _meter.CreateCounter<long>("peer_call_failures", "{call}", "Peers that did not answer with a count.");
+    }
+
+    public Histogram<double> CallDuration { get; }
+    public Counter<long> Failures { get; }
+
+    public void Dispose() => _meter.Dispose();
+}

@@ -1,0 +1,76 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using Microsoft.Extensions.Options;
+using MoscowTime.Storage;
+using MoscowTime.Web.Hosting;
+
+namespace MoscowTime.Web.Cluster;
+
+/// <summary>What the peers last reported, ready for the page to show without waiting on them.</summary>
+public sealed record PeerSnapshot(IReadOnlyList<PodCount> Peers, string RowsHtml)
+{
+    public static readonly PeerSnapshot None = new([], "");
+
+    public long Total { get; } = Peers.Where(peer => peer.Ok).Sum(peer => peer.Visits ?? 0);
+    public bool Complete { get; } = Peers.All(peer => peer.Ok);
+}
+
+/// <summary>
+/// The whole StatefulSet's visits without a shared database: every pod owns its file, and any pod
+/// answers for all of them by asking its peers, concurrently and within a fixed bound.
+/// </summary>
+public sealed class ClusterView(
+    PeerDirectory directory, PeerClient client, VisitWriter writer, PodIdentity self, IOptions<ClusterOptions> options, TimeProvider time)
+{
+    private readonly ClusterOptions _options = options.Value;
+    private volatile PeerSnapshot _last = PeerSnapshot.None;
+
+    /// <summary>The peers as they last answered (the page shows these; it never waits on a peer).</summary>
+    public PeerSnapshot LastReported => _last;
+
+    public async Task<ClusterVisits> QueryAsync(CancellationToken cancellationToken)
+    {
+        var targets = directory.Targets();
+        using var bound = new CancellationTokenSource(_options.FanOutTimeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(bound.Token, cancellationToken);
+        var answers = await Task.WhenAll(targets.Select(peer => client.AskAsync(peer, linked.Token)));
+
+        for (var i = 0; i < targets.Count; i++)
+        {
+            if (answers[i].Ok)
+            {
+                directory.Learn(targets[i].BaseAddress, answers[i].Pod);
+            }
+        }
+
+        var peers = answers
+            .Where(answer => answer.Pod != self.Name)
+            // One pod can show up twice (its old and new address after a restart): an answer beats silence.
+            .GroupBy(answer => answer.Pod, StringComparer.Ordinal)
+            .Select(group => group.OrderByDescending(answer => answer.Ok).First())
+            .OrderBy(answer => answer.Pod, StringComparer.Ordinal)
+            .ToList();
+        _last = new PeerSnapshot(peers, RenderRows(peers));
+
+        var pods = peers.Append(new PodCount(self.Name, writer.CommittedTotal, true))
+            .OrderBy(pod => pod.Pod, StringComparer.Ordinal)
+            .ToList();
+        return new ClusterVisits(pods.Where(pod => pod.Ok).Sum(pod => pod.Visits ?? 0), pods.All(pod => pod.Ok), pods);
+    }
+
+    private static string RenderRows(IReadOnlyList<PodCount> peers)
+    {
+        var html = HtmlEncoder.Default;
+        var rows = new StringBuilder();
+        foreach (var peer in peers)
+        {
+            rows.Append(CultureInfo.InvariantCulture, $"<tr><td>{html.Encode(peer.Pod)}</td>");
+            rows.Append(peer.Ok
+                ? string.Create(CultureInfo.InvariantCulture, $"<td>{peer.Visits}</td></tr>\n")
+                : $"<td class=\"down\" title=\"{html.Encode(peer.Error ?? "")}\">no answer</td></tr>\n");
+        }
+
+        return rows.ToString();
+    }
+}
