@@ -9,25 +9,24 @@ using MoscowTime.Web.Hosting;
 
 namespace MoscowTime.Manifests.Tests;
 
-/// <summary>Every probe path in the rendered manifest, asked of the real app the probe is aimed at.</summary>
+/// <summary>
+/// The real apps, started in-process with the configuration the manifest gives their containers:
+/// every probe path must answer 200, and the pod's timings must fit the apps' own.
+/// </summary>
 public sealed class ProbeEndpointTests
 {
     /// <summary>How long a fresh app may take to answer 200: the startup probe allows far longer.</summary>
     private static readonly TimeSpan StartupAllowance = TimeSpan.FromSeconds(10);
 
+    private static RenderedManifests Rendered => Kustomize.Render(Kustomize.Ordered);
+
     [Fact]
     public async Task Web_answers_every_probe_path_in_the_manifest_with_200_and_counts_no_visit()
     {
         using var data = new TempDirectory("manifest-probes-web");
-        await using var web = await LoopbackApp.StartAsync(args => WebApp.Build(args), "--Visits:DatabasePath=" + data.File("visits.db"));
-        var paths = ProbeTests.HttpProbePaths(Kustomize.Render(Kustomize.Ordered).Container("web")).ToList();
+        await using var web = await StartWeb(data);
 
-        Assert.NotEmpty(paths);
-        foreach (var path in paths)
-        {
-            Assert.Equal((path, HttpStatusCode.OK), (path, await StatusOnceStarted(web.Client, path)));
-        }
-
+        await AssertEveryProbePathAnswers200(web, "web");
         var visits = await web.Client.GetFromJsonAsync<PodVisits>("/visits");
         Assert.Equal(0, visits!.Visits);
     }
@@ -35,13 +34,46 @@ public sealed class ProbeEndpointTests
     [Fact]
     public async Task Termination_grace_covers_the_web_apps_pause_and_shutdown_timeout()
     {
-        using var data = new TempDirectory("manifest-probes-web");
-        await using var web = await LoopbackApp.StartAsync(args => WebApp.Build(args), "--Visits:DatabasePath=" + data.File("visits.db"));
+        using var data = new TempDirectory("manifest-grace-web");
+        await using var web = await StartWeb(data);
         var shutdownTimeout = web.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout;
-        var rendered = Kustomize.Render(Kustomize.Ordered);
 
-        var needed = StatefulSetTests.PreStopSleepSeconds(rendered, "web") + shutdownTimeout.TotalSeconds;
-        Assert.True(rendered.Pod.TerminationGracePeriodSeconds >= needed, $"grace {rendered.Pod.TerminationGracePeriodSeconds} s, web needs {needed} s");
+        var needed = StatefulSetTests.PreStopSleepSeconds(Rendered, "web") + shutdownTimeout.TotalSeconds;
+        Assert.True(Rendered.Pod.TerminationGracePeriodSeconds >= needed, $"grace {Rendered.Pod.TerminationGracePeriodSeconds} s, web needs {needed} s");
+    }
+
+    private static Task<LoopbackApp> StartWeb(TempDirectory data) =>
+        LoopbackApp.StartAsync(args => WebApp.Build(args), ManifestSettings("web", ("Visits:DatabasePath", data.File("visits.db"))));
+
+    /// <summary>
+    /// The container's environment from the manifest as command-line settings, with the paths under
+    /// /data moved to a temp directory. Left out: the host's own ASPNETCORE_* variables (the test
+    /// host picks its port) and values the kubelet fills in (downward API, $(VAR) references).
+    /// </summary>
+    private static string[] ManifestSettings(string container, params (string Key, string Value)[] overrides)
+    {
+        var settings = Rendered.Environment(Rendered.Container(container))
+            .Where(variable => variable.Value is { } value && !value.Contains("$(", StringComparison.Ordinal))
+            .Where(variable => !variable.Key.StartsWith("ASPNETCORE_", StringComparison.Ordinal))
+            .ToDictionary(variable => variable.Key.Replace("__", ":", StringComparison.Ordinal), variable => variable.Value!);
+        foreach (var (key, value) in overrides)
+        {
+            Assert.True(settings.ContainsKey(key), $"{container}: the manifest does not set {key}");
+            settings[key] = value;
+        }
+
+        return [.. settings.Select(setting => $"--{setting.Key}={setting.Value}")];
+    }
+
+    private static async Task AssertEveryProbePathAnswers200(LoopbackApp app, string container)
+    {
+        var paths = ProbeTests.HttpProbePaths(Rendered.Container(container)).ToList();
+
+        Assert.NotEmpty(paths);
+        foreach (var path in paths)
+        {
+            Assert.Equal((path, HttpStatusCode.OK), (path, await StatusOnceStarted(app.Client, path)));
+        }
     }
 
     private static async Task<HttpStatusCode> StatusOnceStarted(HttpClient client, string path)
