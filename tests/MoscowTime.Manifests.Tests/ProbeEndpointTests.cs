@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using MoscowTime.Manifests.Tests.Rendering;
 using MoscowTime.Testing;
+using MoscowTime.Web.Cluster;
 using MoscowTime.Web.Hosting;
 
 namespace MoscowTime.Manifests.Tests;
@@ -40,6 +41,16 @@ public sealed class ProbeEndpointTests
 
         var needed = StatefulSetTests.PreStopSleepSeconds(Rendered, "web") + shutdownTimeout.TotalSeconds;
         Assert.True(Rendered.Pod.TerminationGracePeriodSeconds >= needed, $"grace {Rendered.Pod.TerminationGracePeriodSeconds} s, web needs {needed} s");
+    }
+
+    [Fact]
+    public async Task Peers_are_asked_on_the_port_the_web_container_declares()
+    {
+        using var data = new TempDirectory("manifest-peer-port");
+        await using var web = await StartWeb(data);
+        var peerPort = web.Services.GetRequiredService<IOptions<ClusterOptions>>().Value.PeerPort;
+
+        Assert.Equal(Rendered.Container("web").Ports.Single(p => p.Name == "http").ContainerPort, peerPort);
     }
 
     private static Task<LoopbackApp> StartWeb(TempDirectory data) =>
