@@ -1,4 +1,5 @@
 using MoscowTime.Storage;
+using MoscowTime.Web.Cluster;
 using Prometheus;
 
 namespace MoscowTime.Web.Hosting;
@@ -27,10 +28,15 @@ public static class Metrics
             });
             MeterAdapter.StartListening(new MeterAdapterOptions
             {
-                InstrumentFilterPredicate = instrument =>
-                    instrument.Meter.Name is StorageMetrics.MeterName
-                        or "Microsoft.AspNetCore.Hosting" or "Microsoft.AspNetCore.Server.Kestrel"
-                        or "System.Runtime" or "System.Net.Http" or "MoscowTime.Cluster",
+                InstrumentFilterPredicate = instrument => instrument.Meter.Name switch
+                {
+                    StorageMetrics.MeterName or ClusterMetrics.MeterName => true,
+                    "Microsoft.AspNetCore.Server.Kestrel" or "System.Runtime" or "System.Net.Http" => true,
+                    // Request duration carries count, status and route; the active-requests gauge would
+                    // add two more measurements to every request for little.
+                    "Microsoft.AspNetCore.Hosting" => instrument.Name == "http.server.request.duration",
+                    _ => false,
+                },
                 ResolveHistogramBuckets = instrument => instrument.Unit == "s" ? SecondsBuckets : BatchBuckets,
             });
         }
