@@ -108,7 +108,23 @@ public sealed class StatefulSetTests
             term.PodAffinityTerm.TopologyKey == "kubernetes.io/hostname"
             && RenderedManifests.Selects(term.PodAffinityTerm.LabelSelector, rendered.PodLabels));
         Assert.All(rendered.Pod.TopologySpreadConstraints ?? [], constraint =>
-            Assert.True(RenderedManifests.Selects(constraint.LabelSelector, rendered.PodLabels), constraint.TopologyKey));
+        {
+            Assert.True(RenderedManifests.Selects(constraint.LabelSelector, rendered.PodLabels), constraint.TopologyKey);
+            Assert.True(constraint.MaxSkew >= 1, constraint.TopologyKey);
+            Assert.True(constraint.WhenUnsatisfiable is "DoNotSchedule" or "ScheduleAnyway", constraint.WhenUnsatisfiable);
+        });
+    }
+
+    [Theory, BothOverlays]
+    public void Containers_volumes_and_claims_have_valid_unique_names(string overlay)
+    {
+        var rendered = Kustomize.Render(overlay);
+        var names = rendered.AllContainers.Select(c => c.Name).ToList();
+        var volumes = (rendered.Pod.Volumes ?? []).Select(v => v.Name)
+            .Concat(rendered.StatefulSet.Spec.VolumeClaimTemplates.Select(t => t.Metadata.Name));
+
+        Assert.Equal(names.Count, names.Distinct().Count());
+        Assert.All(names.Concat(volumes), name => Assert.Matches("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", name));
     }
 
     [Theory, BothOverlays]
