@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using MoscowTime.EndToEnd.Tests.Infrastructure;
+using MoscowTime.EndToEnd.Tests.Manifests;
+using Xunit.Abstractions;
+using Xunit.Sdk;
+
+namespace MoscowTime.EndToEnd.Tests;
+
+[CollectionDefinition(Name)]
+public sealed class PodmanTests : ICollectionFixture<ContainerImages>
+{
+    public const string Name = "podman";
+}
+
+/// <summary>
+/// Once per test run: the stand-in base images (the shared script, instant when present), both
+/// images from our Dockerfiles, and the overlay as `kubectl kustomize` renders it.
+/// </summary>
+public sealed class ContainerImages(IMessageSink diagnostics) : IAsyncLifetime
+{
+    public const string Web = "localhost/moscow-time-web:e2e";
+    public const string Sidecar = "localhost/moscow-time-sidecar:e2e";
+    public const string Overlay = "parallel";
+
+    private static readonly string[] BaseImages = ["mcr.microsoft.com/dotnet/sdk:10.0", "mcr.microsoft.com/dotnet/aspnet:10.0"];
+
+    public Podman Podman { get; } = new(Podman.DefaultContainersConf);
+
+    public RenderedStatefulSet Rendered { get; private set; } = null!;
+
+    /// <summary>The image names the manifests use (set through Kustomize's images:) → what we built.</summary>
+    public IReadOnlyDictionary<string, string> ByManifestName { get; } = new Dictionary<string, string>
+    {
+        ["moscow-time-web"] = Web,
+        ["moscow-time-sidecar"] = Sidecar,
+    };
+
+    public async Task InitializeAsync()
+    {
+        await RequirePodmanAsync();
+        await MakeBaseImagesAsync();
+        await BuildAsync("Dockerfile.web", Web);
+        await BuildAsync("Dockerfile.sidecar", Sidecar);
+        // Builds leave their build stages behind untagged (~140 MB each). This run's are tagged
+        // (BuildAsync) and so survive as the next run's layer cache; older ones go.
+        await Podman.RunAsync(["image", "prune", "--force"]);
+        Rendered = await RenderedStatefulSet.RenderAsync(Repository.Overlay(Overlay));
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    private async Task RequirePodmanAsync()
+    {
+        CommandResult version;
+        try
+        {
+            version = await Command.RunAsync("podman", ["--version"], TimeSpan.FromSeconds(30));
+        }
+        catch (InvalidOperationException ex)
+        {
+            var where = Environment.GetEnvironmentVariable("CI") == "true" ? "CI must install it (.ci/run)" : "install it";
+            throw new InvalidOperationException(
+                $"The end-to-end tests build the images and run the pods in podman, which is missing: {where} with " +
+                "`apt-get install -y podman runc slirp4netns debootstrap` (docs/containers.md).", ex);
+        }
+
+        Log(version.StandardOutput.Trim());
+    }
+
+    private async Task MakeBaseImagesAsync()
+    {
+        var script = Repository.BaseImagesScript;
+        if (File.Exists(script))
+        {
+            var clock = Stopwatch.StartNew();
+            var result = await Command.RunAsync("bash", [script], TimeSpan.FromMinutes(20), Podman.Variables);
+            result.EnsureSuccess();
+            Log($"base images ready in {clock.Elapsed.TotalSeconds:0.0} s ({script})");
+            return;
+        }
+
+        foreach (var image in BaseImages)
+        {
+            if (!await Podman.ExistsAsync("image", image))
+            {
+                throw new InvalidOperationException(
+                    $"{image} is not in podman's store and {script} (which builds stand-ins) is missing: pull the image or check out shared/ beside the repository.");
+            }
+        }
+    }
+
+    private async Task BuildAsync(string dockerfile, string tag)
+    {
+        var clock = Stopwatch.StartNew();
+        await PodmanBuildAsync(dockerfile, tag);
+        Log($"{dockerfile} → {tag} built in {clock.Elapsed.TotalSeconds:0.0} s");
+
+        // Every step is cached by now: this only names the build stage, so that pruning keeps it.
+        await PodmanBuildAsync(dockerfile, $"{tag}-build", target: "build");
+    }
+
+    private async Task PodmanBuildAsync(string dockerfile, string tag, string? target = null)
+    {
+        List<string> arguments = ["build", "--pull=never", "--network", "host", "--file", Path.Combine(Repository.Root, dockerfile), "--tag", tag];
+        if (target is not null)
+        {
+            arguments.AddRange(["--target", target]);
+        }
+
+        (await Podman.RunAsync([.. arguments, Repository.Root], TimeSpan.FromMinutes(10))).EnsureSuccess();
+    }
+
+    private void Log(string message) => diagnostics.OnMessage(new DiagnosticMessage($"[e2e] {message}"));
+}
