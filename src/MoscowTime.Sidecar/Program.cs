@@ -1,2 +1,10 @@
-// Placeholder until the sidecar issue lands.
-return 0;
+using MoscowTime.Hosting;
+using MoscowTime.Sidecar.Hosting;
+using MoscowTime.Sidecar.Restore;
+
+if (args is [RestoreCommand.Verb, .. var rest])
+{
+    return await StartupGuard.RunAsync(RestoreCommand.Name, () => RestoreCommand.RunAsync(rest));
+}
+
+return await StartupGuard.RunAsync("moscow-time-backup", () => SidecarApp.Build(args));

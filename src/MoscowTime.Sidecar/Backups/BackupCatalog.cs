@@ -1,0 +1,123 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace MoscowTime.Sidecar.Backups;
+
+/// <summary>One kept backup. The name carries the UTC time of its snapshot; the file's dates do not matter.</summary>
+public sealed record BackupFile(string Path, DateTimeOffset TakenAt, long Size)
+{
+    public string Name => System.IO.Path.GetFileName(Path);
+}
+
+/// <summary>
+/// The backup directory: how backups are named, listed newest first and pruned. Names sort in time
+/// order (<c>visits-20261125T003012.345Z.db</c>), so <c>ls</c> shows the same order as /healthz.
+/// Nothing here touches a file whose name it did not make.
+/// </summary>
+public sealed class BackupCatalog
+{
+    private const string StampFormat = "yyyyMMdd'T'HHmmss'.'fff";
+
+    private readonly string _prefix;
+    private readonly Regex _backupName;
+    private readonly Regex _temporaryName;
+
+    public BackupCatalog(string directory, string databasePath)
+    {
+        Directory = directory;
+        // Named after the database, so that two databases can share one directory without mixing.
+        _prefix = System.IO.Path.GetFileNameWithoutExtension(databasePath);
+        var prefix = Regex.Escape(_prefix);
+        _backupName = new Regex($@"^{prefix}-(\d{{8}}T\d{{6}}\.\d{{3}})Z\.db$", RegexOptions.CultureInvariant);
+        _temporaryName = new Regex($@"^\.{prefix}-.*\.tmp(-journal|-wal|-shm)?$", RegexOptions.CultureInvariant);
+    }
+
+    public string Directory { get; }
+
+    /// <summary>Kept backups, newest first; none when the directory does not exist (yet).</summary>
+    public IReadOnlyList<BackupFile> List()
+    {
+        if (!System.IO.Directory.Exists(Directory))
+        {
+            return [];
+        }
+
+        var backups = new List<BackupFile>();
+        foreach (var file in new DirectoryInfo(Directory).EnumerateFiles())
+        {
+            if (_backupName.Match(file.Name) is { Success: true } match)
+            {
+                var takenAt = DateTime.ParseExact(match.Groups[1].Value, StampFormat, CultureInfo.InvariantCulture,
+                    DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+                backups.Add(new BackupFile(file.FullName, new DateTimeOffset(takenAt, TimeSpan.Zero), file.Length));
+            }
+        }
+
+        backups.Sort((a, b) => b.TakenAt.CompareTo(a.TakenAt));
+        return backups;
+    }
+
+    /// <summary>The final name for a snapshot taken at <paramref name="takenAt"/>; never an existing file's.</summary>
+    public string PathFor(DateTimeOffset takenAt)
+    {
+        var at = Truncate(takenAt);
+        string path;
+        // Two snapshots in one millisecond happen only with a frozen test clock; a later stamp keeps both.
+        while (File.Exists(path = System.IO.Path.Combine(Directory, $"{_prefix}-{Stamp(at)}Z.db")))
+        {
+            at = at.AddMilliseconds(1);
+        }
+
+        return path;
+    }
+
+    /// <summary>
+    /// Where a snapshot is written before it is verified. The leading dot and the suffix keep it out of
+    /// <see cref="List"/> and out of a restore, whatever state a crash leaves it in.
+    /// </summary>
+    public string TemporaryPathFor(string finalPath) =>
+        System.IO.Path.Combine(Directory, $".{System.IO.Path.GetFileName(finalPath)}.tmp");
+
+    /// <summary>Deletes all but the newest <paramref name="retain"/> backups.</summary>
+    /// <returns>The backups deleted.</returns>
+    public IReadOnlyList<BackupFile> Prune(int retain)
+    {
+        var expired = List().Skip(retain).ToList();
+        foreach (var backup in expired)
+        {
+            File.Delete(backup.Path);
+        }
+
+        return expired;
+    }
+
+    /// <summary>Removes snapshots an earlier process left half-written (killed, power cut).</summary>
+    /// <returns>The names removed.</returns>
+    public IReadOnlyList<string> RemoveTemporaries()
+    {
+        if (!System.IO.Directory.Exists(Directory))
+        {
+            return [];
+        }
+
+        var removed = new List<string>();
+        foreach (var file in new DirectoryInfo(Directory).EnumerateFiles(".*"))
+        {
+            if (_temporaryName.IsMatch(file.Name))
+            {
+                file.Delete();
+                removed.Add(file.Name);
+            }
+        }
+
+        return removed;
+    }
+
+    private static DateTimeOffset Truncate(DateTimeOffset at)
+    {
+        var utc = at.ToUniversalTime();
+        return new DateTimeOffset(utc.Ticks - (utc.Ticks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
+    }
+
+    private static string Stamp(DateTimeOffset at) => at.UtcDateTime.ToString(StampFormat, CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,285 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using MoscowTime.Storage;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace MoscowTime.Sidecar.Backups;
+
+/// <summary>
+/// One pass of the backup loop: check the directory, back up if the database changed since the
+/// newest backup, prune, and record the outcome for /healthz and /metrics. Used by one thread only.
+/// </summary>
+public sealed partial class BackupCycle : IDisposable
+{
+    private readonly BackupOptions _options;
+    private readonly BackupCatalog _catalog;
+    private readonly LiveDatabase _live;
+    private readonly SnapshotTaker _taker;
+    private readonly BackupState _state;
+    private readonly TimeProvider _time;
+    private readonly ILogger<BackupCycle> _logger;
+    private readonly ResiliencePipeline _pipeline;
+
+    /// <summary>The database version the newest backup holds, as this process knows it.</summary>
+    private DatabaseVersion? _backedUp;
+    private bool _comparedWithNewest;
+    private string? _reportedError;
+
+    public BackupCycle(IOptions<BackupOptions> options, BackupCatalog catalog, LiveDatabase live, SnapshotTaker taker,
+        BackupState state, TimeProvider time, ILogger<BackupCycle> logger)
+    {
+        _options = options.Value;
+        _catalog = catalog;
+        _live = live;
+        _taker = taker;
+        _state = state;
+        _time = time;
+        _logger = logger;
+        _pipeline = BackupResilience.Create(_options, time, arguments =>
+            LogRetrying(logger, arguments.AttemptNumber + 1, arguments.RetryDelay.TotalMilliseconds, Describe(arguments.Outcome.Exception)));
+    }
+
+    /// <summary>Clears what a killed predecessor left half-written and learns what is already kept.</summary>
+    public void Start()
+    {
+        try
+        {
+            foreach (var name in _catalog.RemoveTemporaries())
+            {
+                LogRemovedTemporary(_logger, name, _catalog.Directory);
+            }
+
+            _state.Found(_catalog.List());
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The first pass reports the directory's problem through /healthz.
+            LogStartCleanupFailed(_logger, ex, _catalog.Directory);
+        }
+    }
+
+    /// <param name="cancellationToken">Abandons the attempt in hand; its temporary file is deleted.</param>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        _state.Beat();
+        try
+        {
+            PrepareDirectory();
+            var outcome = await _pipeline.ExecuteAsync(token => ValueTask.FromResult(BackUpIfChanged(token)), cancellationToken);
+            Record(outcome);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            LogAbandoned(_logger, _live.Path);
+            throw;
+        }
+        catch (Exception ex)
+        {
+            var reason = Describe(ex);
+            _state.Failed(reason);
+            if (reason != _reportedError)
+            {
+                LogFailed(_logger, ex, _live.Path, reason);
+                _reportedError = reason;
+            }
+        }
+        finally
+        {
+            _state.Beat();
+        }
+    }
+
+    /// <summary>
+    /// Waits until the database has not changed for <see cref="BackupOptions.FinalBackupQuietPeriod"/>
+    /// (at most ten of them): the web app finishes its last commits on the same SIGTERM.
+    /// </summary>
+    public async Task WaitForQuietAsync(CancellationToken cancellationToken)
+    {
+        var quiet = _options.FinalBackupQuietPeriod;
+        if (quiet <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        var poll = TimeSpan.FromMilliseconds(Math.Min(100, quiet.TotalMilliseconds));
+        var giveUpAt = _time.GetUtcNow() + (quiet * 10);
+        var last = TryCurrentVersion();
+        var quietSince = _time.GetUtcNow();
+        while (_time.GetUtcNow() - quietSince < quiet && _time.GetUtcNow() < giveUpAt)
+        {
+            await Task.Delay(poll, _time, cancellationToken);
+            var current = TryCurrentVersion();
+            if (current != last)
+            {
+                last = current;
+                quietSince = _time.GetUtcNow();
+            }
+        }
+    }
+
+    public void Dispose() => _live.Dispose();
+
+    private void PrepareDirectory()
+    {
+        try
+        {
+            Directory.CreateDirectory(_catalog.Directory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new BackupFailedException($"backup directory {_catalog.Directory} is missing and cannot be created: {ex.Message}", ex);
+        }
+
+        if (DirectoryProbe.Check(_catalog.Directory) is { } problem)
+        {
+            throw new BackupFailedException($"backup directory {problem}");
+        }
+
+        _state.Found(_catalog.List());
+    }
+
+    private BackupOutcome BackUpIfChanged(CancellationToken cancellationToken)
+    {
+        var current = _live.CurrentVersion();
+        if (current is null)
+        {
+            return new BackupOutcome.NothingToBackUp(null, $"{_live.Path} does not exist yet");
+        }
+
+        if (current == _backedUp)
+        {
+            return new BackupOutcome.Unchanged(current.Value);
+        }
+
+        if (!_comparedWithNewest && MatchesNewestBackup() is { } unchanged)
+        {
+            return new BackupOutcome.Unchanged(unchanged);
+        }
+
+        return _taker.Take(_live, cancellationToken);
+    }
+
+    /// <summary>At start only: is the database the same as the newest backup a previous process kept?</summary>
+    private DatabaseVersion? MatchesNewestBackup()
+    {
+        _comparedWithNewest = true;
+        if (_catalog.List() is not [var newest, ..])
+        {
+            return null;
+        }
+
+        string kept;
+        try
+        {
+            kept = DatabaseFingerprint.Compute(newest.Path);
+        }
+        catch (SqliteException ex)
+        {
+            LogNewestUnreadable(_logger, ex, newest.Name);
+            return null;
+        }
+
+        using var read = _live.BeginRead();
+        if (read is null || DatabaseFingerprint.Compute(read.Connection, read.Transaction) != kept)
+        {
+            return null;
+        }
+
+        LogSameAsNewest(_logger, _live.Path, newest.Name);
+        return read.Version;
+    }
+
+    private void Record(BackupOutcome outcome)
+    {
+        _backedUp = outcome.Version;
+        if (_reportedError is not null)
+        {
+            LogRecovered(_logger, _live.Path);
+            _reportedError = null;
+        }
+
+        switch (outcome)
+        {
+            case BackupOutcome.Kept kept:
+                LogBackedUp(_logger, _live.Path, kept.File.Name, kept.File.Size, kept.Visits, kept.Duration.TotalMilliseconds);
+                foreach (var expired in _catalog.Prune(_options.Retain))
+                {
+                    LogPruned(_logger, expired.Name, _options.Retain);
+                }
+
+                _state.Took(_catalog.List(), kept.SnapshotAt, kept.Duration);
+                break;
+            case BackupOutcome.Unchanged:
+                LogUnchanged(_logger, _live.Path);
+                _state.Skipped(nothingToBackUp: null);
+                break;
+            case BackupOutcome.NothingToBackUp nothing:
+                LogNothingToBackUp(_logger, nothing.Reason);
+                _state.Skipped(nothing.Reason);
+                break;
+        }
+    }
+
+    private DatabaseVersion? TryCurrentVersion()
+    {
+        try
+        {
+            return _live.CurrentVersion();
+        }
+        catch (Exception ex) when (ex is SqliteException or IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>One line an operator can act on: what failed, on which path, in SQLite's or the OS's words.</summary>
+    private string Describe(Exception? exception) => exception switch
+    {
+        null => "unknown error",
+        BackupFailedException => exception.Message,
+        TimeoutRejectedException => $"a backup attempt of {_live.Path} took longer than Backup:AttemptTimeout ({_options.AttemptTimeout})",
+        SqliteException { SqliteErrorCode: 5 or 6 } sqlite => $"{_live.Path} stayed locked: {sqlite.Message}",
+        SqliteException { SqliteErrorCode: 11 or 26 } sqlite => $"{_live.Path} is damaged: {sqlite.Message}",
+        SqliteException sqlite => $"backing up {_live.Path} failed: {sqlite.Message}",
+        IOException or UnauthorizedAccessException => $"backing up {_live.Path} into {_catalog.Directory} failed: {exception.Message}",
+        _ => $"backing up {_live.Path} failed: {exception.GetType().Name}: {exception.Message}",
+    };
+
+    [LoggerMessage(LogLevel.Information, "Backed up {Database} to {File}: {Bytes} bytes, {Visits} visits, {Milliseconds:F0} ms")]
+    private static partial void LogBackedUp(ILogger logger, string database, string file, long bytes, long? visits, double milliseconds);
+
+    [LoggerMessage(LogLevel.Debug, "{Database} unchanged since the newest backup; none taken")]
+    private static partial void LogUnchanged(ILogger logger, string database);
+
+    [LoggerMessage(LogLevel.Information, "{Database} holds the same data as the newest backup {File}; not backing it up again")]
+    private static partial void LogSameAsNewest(ILogger logger, string database, string file);
+
+    [LoggerMessage(LogLevel.Debug, "Nothing to back up: {Reason}")]
+    private static partial void LogNothingToBackUp(ILogger logger, string reason);
+
+    [LoggerMessage(LogLevel.Information, "Deleted {File}: Backup:Retain keeps the newest {Retain}")]
+    private static partial void LogPruned(ILogger logger, string file, int retain);
+
+    [LoggerMessage(LogLevel.Warning, "Removed {File} from {Directory}: a backup a previous run did not finish")]
+    private static partial void LogRemovedTemporary(ILogger logger, string file, string directory);
+
+    [LoggerMessage(LogLevel.Warning, "Cannot clean or list {Directory} at start")]
+    private static partial void LogStartCleanupFailed(ILogger logger, Exception exception, string directory);
+
+    [LoggerMessage(LogLevel.Warning, "Backup attempt {Attempt} follows in {DelayMs:F0} ms: {Reason}")]
+    private static partial void LogRetrying(ILogger logger, int attempt, double delayMs, string reason);
+
+    [LoggerMessage(LogLevel.Error, "Backup of {Database} failed: {Reason}. /healthz reports 503 until a backup succeeds")]
+    private static partial void LogFailed(ILogger logger, Exception exception, string database, string reason);
+
+    [LoggerMessage(LogLevel.Information, "Backups of {Database} work again")]
+    private static partial void LogRecovered(ILogger logger, string database);
+
+    [LoggerMessage(LogLevel.Warning, "Abandoned the backup of {Database} in progress: shutting down; its temporary file is deleted")]
+    private static partial void LogAbandoned(ILogger logger, string database);
+
+    [LoggerMessage(LogLevel.Warning, "The newest backup {File} cannot be read to compare with the database; taking a new one")]
+    private static partial void LogNewestUnreadable(ILogger logger, Exception exception, string file);
+}

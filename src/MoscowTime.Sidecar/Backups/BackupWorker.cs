@@ -1,0 +1,122 @@
+using Microsoft.Extensions.Options;
+
+namespace MoscowTime.Sidecar.Backups;
+
+/// <summary>
+/// The backup loop: a pass at start and then every <see cref="BackupOptions.Interval"/>, and a final
+/// pass on SIGTERM once the web app has stopped writing.
+/// </summary>
+/// <remarks>
+/// SIGTERM does not abandon a backup in progress: it finishes (a 10 MiB copy takes well under a
+/// second) and the final pass follows. Only when the host's shutdown timeout runs out is the attempt
+/// in hand cancelled, which deletes its temporary file, so the directory holds whole backups only.
+/// </remarks>
+public sealed partial class BackupWorker(BackupCycle cycle, IOptions<BackupOptions> options, TimeProvider time, ILogger<BackupWorker> logger)
+    : BackgroundService, IAsyncDisposable
+{
+    private static readonly TimeSpan DisposeWait = TimeSpan.FromSeconds(5);
+
+    private readonly CancellationTokenSource _abandon = new();
+    private int _disposed;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Read once: the token stays usable even if the worker is disposed while this loop winds down.
+        var abandon = _abandon.Token;
+        var interval = options.Value.Interval;
+        LogStarted(logger, options.Value.DatabasePath, options.Value.Directory, interval, options.Value.Retain);
+        cycle.Start();
+        using var timer = new PeriodicTimer(interval, time);
+        try
+        {
+            do
+            {
+                // The pass blocks on SQLite and fsync: it gets a pool thread of its own rather than
+                // running inline on whichever thread fired the timer (a fake clock's Advance, in tests).
+                await Task.Run(() => cycle.RunAsync(abandon), CancellationToken.None);
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // SIGTERM between passes, or after the pass in hand finished: go on to the final one.
+        }
+
+        if (abandon.IsCancellationRequested)
+        {
+            LogNoFinalBackup(logger);
+            return;
+        }
+
+        try
+        {
+            LogFinalPass(logger, options.Value.FinalBackupQuietPeriod);
+            await cycle.WaitForQuietAsync(abandon);
+            await Task.Run(() => cycle.RunAsync(abandon), CancellationToken.None);
+        }
+        catch (OperationCanceledException) when (abandon.IsCancellationRequested)
+        {
+            LogNoFinalBackup(logger);
+        }
+    }
+
+    /// <param name="cancellationToken">Fires when the host's shutdown timeout has run out.</param>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await using var registration = cancellationToken.Register(_abandon.Cancel);
+        await base.StopAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Disposed without being stopped (an in-process host disposed without StopAsync): no final
+    /// backup then, and the loop is let go before the services it uses are disposed under it.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        // Registered as itself and as a hosted service: the container disposes it twice.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        await _abandon.CancelAsync();
+        base.Dispose();
+        if (ExecuteTask is { } loop)
+        {
+            await loop.WaitAsync(DisposeWait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        _abandon.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    public override void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        _abandon.Cancel();
+        base.Dispose();
+        try
+        {
+            ExecuteTask?.Wait(DisposeWait);
+        }
+        catch (AggregateException)
+        {
+            // The host has logged how the loop failed.
+        }
+
+        _abandon.Dispose();
+    }
+
+    [LoggerMessage(LogLevel.Information, "Backing up {Database} into {Directory} every {Interval}, keeping {Retain}")]
+    private static partial void LogStarted(ILogger logger, string database, string directory, TimeSpan interval, int retain);
+
+    [LoggerMessage(LogLevel.Information, "Stopping: final backup once the database has been quiet for {QuietPeriod}")]
+    private static partial void LogFinalPass(ILogger logger, TimeSpan quietPeriod);
+
+    [LoggerMessage(LogLevel.Warning, "Stopping without a final backup: the shutdown timeout ran out (or the host was disposed unstopped); no partial file is left")]
+    private static partial void LogNoFinalBackup(ILogger logger);
+}

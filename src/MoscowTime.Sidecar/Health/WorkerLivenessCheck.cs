@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using MoscowTime.Sidecar.Backups;
+
+namespace MoscowTime.Sidecar.Health;
+
+/// <summary>
+/// /livez: the backup loop is running and has made progress recently. It does not look at the
+/// backups themselves: a full disk or a locked database must not get the container restarted in a loop.
+/// </summary>
+public sealed class WorkerLivenessCheck(BackupWorker worker, BackupState state, IOptions<BackupOptions> options, TimeProvider time)
+    : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        if (worker.ExecuteTask is { IsCompleted: true } stopped)
+        {
+            return Task.FromResult(HealthCheckResult.Unhealthy($"the backup loop has stopped ({stopped.Status})"));
+        }
+
+        // A pass may take every attempt with its timeout and backoff; only beyond that is it stuck.
+        var limit = options.Value.Interval + BackupResilience.LongestPass(options.Value) + TimeSpan.FromSeconds(30);
+        var since = time.GetUtcNow() - state.Heartbeat;
+        return Task.FromResult(since > limit
+            ? HealthCheckResult.Unhealthy($"the backup loop has made no progress for {since.TotalSeconds:F0} s (limit {limit.TotalSeconds:F0} s)")
+            : HealthCheckResult.Healthy($"the backup loop is running; last progress {since.TotalSeconds:F1} s ago"));
+    }
+}

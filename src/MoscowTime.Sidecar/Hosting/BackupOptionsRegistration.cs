@@ -1,0 +1,25 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using MoscowTime.Sidecar.Backups;
+
+namespace MoscowTime.Sidecar.Hosting;
+
+public static class BackupOptionsRegistration
+{
+    /// <summary>The <c>Backup</c> section, validated at start; the sidecar and the restore command read the same keys.</summary>
+    public static IServiceCollection AddBackupOptions(this IServiceCollection services)
+    {
+        services.AddOptions<BackupOptions>()
+            .BindConfiguration(BackupOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BackupOptions>, BackupOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<BackupOptions>>().Value;
+            return new BackupCatalog(options.Directory, options.DatabasePath);
+        });
+        return services;
+    }
+}

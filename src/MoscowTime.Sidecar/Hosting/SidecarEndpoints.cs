@@ -1,0 +1,16 @@
+using MoscowTime.Sidecar.Apis;
+using MoscowTime.Sidecar.Health;
+using Prometheus;
+
+namespace MoscowTime.Sidecar.Hosting;
+
+public static class SidecarEndpoints
+{
+    public static WebApplication MapSidecarEndpoints(this WebApplication app)
+    {
+        app.MapHealthApi();
+        app.MapMetrics("/metrics", app.Services.GetRequiredService<BackupMetrics>().Registry)
+            .WithMetadata(new HttpMethodMetadata(["GET"]));
+        return app;
+    }
+}

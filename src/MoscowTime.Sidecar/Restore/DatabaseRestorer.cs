@@ -1,0 +1,225 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using MoscowTime.Sidecar.Backups;
+using MoscowTime.Sidecar.Files;
+using MoscowTime.Storage;
+
+namespace MoscowTime.Sidecar.Restore;
+
+/// <summary>
+/// Puts the newest verified backup in place of a missing or damaged database, before the web app
+/// starts. It never replaces an intact database and never deletes anything: a damaged file and its
+/// -wal/-shm are renamed aside for inspection.
+/// </summary>
+public sealed partial class DatabaseRestorer(
+    IOptions<BackupOptions> options, BackupCatalog catalog, TimeProvider time, ILogger<DatabaseRestorer> logger)
+{
+    public const int Restored = 0;
+    public const int NothingToDo = 0;
+    public const int Failed = 1;
+
+    /// <summary>The container images' app user; the web app must own and write the file we put back.</summary>
+    public const uint AppUser = 1654;
+
+    private static readonly string[] Companions = ["-wal", "-shm", "-journal"];
+
+    /// <param name="from">A specific backup to restore instead of the newest (by hand, when the database is gone).</param>
+    /// <returns>The process exit code.</returns>
+    public int Run(string? from = null)
+    {
+        var database = options.Value.DatabasePath;
+        var present = File.Exists(database);
+        string? damage = null;
+        if (present)
+        {
+            var check = DatabaseVerifier.Check(database);
+            switch (check.Condition)
+            {
+                case DatabaseCondition.Intact:
+                    LogHealthy(logger, database, check.SchemaVersion, check.Visits);
+                    return NothingToDo;
+                case DatabaseCondition.Unreadable:
+                    LogUncheckable(logger, database, check.Problem);
+                    return Failed;
+                default:
+                    damage = check.Problem;
+                    LogDamaged(logger, database, damage);
+                    break;
+            }
+        }
+
+        var candidates = from is null ? catalog.List() : [new BackupFile(Path.GetFullPath(from), time.GetUtcNow(), 0)];
+        if (candidates.Count == 0)
+        {
+            if (!present)
+            {
+                LogNoBackupYet(logger, database, catalog.Directory);
+                return NothingToDo;
+            }
+
+            LogUnrepairable(logger, database, damage, $"there is no backup in {catalog.Directory}");
+            return Failed;
+        }
+
+        var (backup, verified) = NewestUsable(candidates);
+        if (backup is null || verified is null)
+        {
+            var why = $"none of the {candidates.Count} backups in {catalog.Directory} passes verification";
+            if (present)
+            {
+                LogUnrepairable(logger, database, damage, why);
+            }
+            else
+            {
+                // Letting the web app start an empty database here would silently restart the count at zero.
+                LogMissingAndUnrestorable(logger, database, why);
+            }
+
+            return Failed;
+        }
+
+        var stamp = time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+        if (present)
+        {
+            var aside = MoveAside(database, $"corrupt-{stamp}");
+            LogMovedAside(logger, database, aside);
+        }
+        else if (MoveAsideCompanionsOnly(database, $"orphaned-{stamp}") is { } orphaned)
+        {
+            LogMovedAside(logger, $"{database}-wal/-shm", orphaned);
+        }
+
+        Place(backup.Path, database, stamp);
+        LogRestored(logger, backup.Name, verified.Visits, verified.SchemaVersion, database);
+        return Restored;
+    }
+
+    private (BackupFile? Backup, DatabaseCheck? Check) NewestUsable(IReadOnlyList<BackupFile> candidates)
+    {
+        foreach (var candidate in candidates)
+        {
+            var check = DatabaseVerifier.Check(candidate.Path);
+            if (check.IsUsableBackup)
+            {
+                return (candidate, check);
+            }
+
+            LogSkipped(logger, candidate.Name, check.WhyNotUsable);
+        }
+
+        return (null, null);
+    }
+
+    /// <summary>
+    /// Renames the database and its -wal/-shm/-journal to <c>visits.db.&lt;label&gt;</c> and siblings:
+    /// a -wal left next to the restored file would be replayed into it and damage it, and together
+    /// the set still opens in sqlite3 for a post-mortem.
+    /// </summary>
+    /// <returns>The new name of the database file.</returns>
+    private static string MoveAside(string database, string label)
+    {
+        var aside = FreeName($"{database}.{label}");
+        foreach (var suffix in Companions)
+        {
+            if (File.Exists(database + suffix))
+            {
+                File.Move(database + suffix, aside + suffix);
+            }
+        }
+
+        File.Move(database, aside);
+        Posix.SyncDirectory(DirectoryOf(database));
+        return aside;
+    }
+
+    private static string? MoveAsideCompanionsOnly(string database, string label)
+    {
+        if (!Companions.Any(suffix => File.Exists(database + suffix)))
+        {
+            return null;
+        }
+
+        var aside = FreeName($"{database}.{label}");
+        foreach (var suffix in Companions.Where(suffix => File.Exists(database + suffix)))
+        {
+            File.Move(database + suffix, aside + suffix);
+        }
+
+        Posix.SyncDirectory(DirectoryOf(database));
+        return aside;
+    }
+
+    /// <summary>Copies the backup beside the database, checks the copy, then renames it into place.</summary>
+    private static void Place(string backup, string database, string stamp)
+    {
+        var directory = DirectoryOf(database);
+        Directory.CreateDirectory(directory);
+        var temporary = Path.Combine(directory, $".{Path.GetFileName(database)}.restore-{stamp}.tmp");
+        try
+        {
+            File.Copy(backup, temporary, overwrite: true);
+            File.SetUnixFileMode(temporary,
+                UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
+            if (Posix.IsRoot)
+            {
+                // Tests and hand restores may run as root; the web app runs as the app user and must write it.
+                Posix.ChangeOwner(temporary, AppUser, AppUser);
+            }
+
+            DurableFile.Sync(temporary);
+            var check = DatabaseVerifier.Check(temporary);
+            if (!check.IsUsableBackup)
+            {
+                throw new IOException($"the copy of {backup} at {temporary} does not verify: {check.WhyNotUsable}");
+            }
+
+            // Never overwrite: if something created the database meanwhile, it is not ours to replace.
+            DurableFile.Publish(temporary, database);
+        }
+        catch
+        {
+            DurableFile.TryDelete(temporary);
+            throw;
+        }
+    }
+
+    private static string FreeName(string wanted)
+    {
+        var name = wanted;
+        for (var n = 2; File.Exists(name); n++)
+        {
+            name = $"{wanted}-{n}";
+        }
+
+        return name;
+    }
+
+    private static string DirectoryOf(string path) => Path.GetDirectoryName(Path.GetFullPath(path))!;
+
+    [LoggerMessage(LogLevel.Information, "{Database} is intact (schema version {Version}, {Visits} visits); nothing to restore")]
+    private static partial void LogHealthy(ILogger logger, string database, int version, long? visits);
+
+    [LoggerMessage(LogLevel.Error, "Cannot check {Database}, so it is left alone: {Problem}")]
+    private static partial void LogUncheckable(ILogger logger, string database, string? problem);
+
+    [LoggerMessage(LogLevel.Warning, "{Database} is damaged: {Problem}")]
+    private static partial void LogDamaged(ILogger logger, string database, string? problem);
+
+    [LoggerMessage(LogLevel.Information, "{Database} does not exist and {Directory} holds no backup yet; nothing to restore, the web app starts a new database")]
+    private static partial void LogNoBackupYet(ILogger logger, string database, string directory);
+
+    [LoggerMessage(LogLevel.Warning, "Skipping backup {Backup}: {Problem}")]
+    private static partial void LogSkipped(ILogger logger, string backup, string? problem);
+
+    [LoggerMessage(LogLevel.Critical, "{Database} is damaged ({Problem}) and cannot be repaired: {Why}. It is left in place; move it aside to start an empty database, or copy a good backup to its path")]
+    private static partial void LogUnrepairable(ILogger logger, string database, string? problem, string why);
+
+    [LoggerMessage(LogLevel.Critical, "{Database} is missing and cannot be restored: {Why}. Refusing to let the web app start from zero; move the damaged backups away to accept an empty database")]
+    private static partial void LogMissingAndUnrestorable(ILogger logger, string database, string why);
+
+    [LoggerMessage(LogLevel.Warning, "Moved {Database} aside to {Aside}")]
+    private static partial void LogMovedAside(ILogger logger, string database, string aside);
+
+    [LoggerMessage(LogLevel.Warning, "Restored {Backup} ({Visits} visits, schema version {Version}) to {Database}")]
+    private static partial void LogRestored(ILogger logger, string backup, long? visits, int version, string database);
+}

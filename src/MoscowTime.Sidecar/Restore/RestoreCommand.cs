@@ -1,0 +1,39 @@
+using Microsoft.Extensions.Options;
+using MoscowTime.Sidecar.Backups;
+using MoscowTime.Sidecar.Hosting;
+
+namespace MoscowTime.Sidecar.Restore;
+
+/// <summary>
+/// <c>restore [--from &lt;backup file&gt;]</c>: the init container's job, one pass and exit, no web server.
+/// Reads the same <c>Backup__*</c> settings as the sidecar.
+/// </summary>
+public static class RestoreCommand
+{
+    public const string Verb = "restore";
+    public const string Name = "moscow-time-backup restore";
+
+    /// <returns>0 when the database is intact, restored, or there is nothing to restore from; 1 when it cannot be made usable.</returns>
+    public static async Task<int> RunAsync(string[] args, Action<HostApplicationBuilder>? configure = null)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.Services.AddBackupOptions();
+        builder.Services.AddSingleton<DatabaseRestorer>();
+        configure?.Invoke(builder);
+
+        // Disposing the host flushes the console log before the process exits.
+        using var host = builder.Build();
+        _ = host.Services.GetRequiredService<IOptions<BackupOptions>>().Value; // validates, like ValidateOnStart
+        var restorer = host.Services.GetRequiredService<DatabaseRestorer>();
+        var logger = host.Services.GetRequiredService<ILogger<DatabaseRestorer>>();
+        try
+        {
+            return await Task.Run(() => restorer.Run(builder.Configuration["from"]));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            logger.LogCritical(ex, "Restore failed: {Reason}", ex.Message);
+            return DatabaseRestorer.Failed;
+        }
+    }
+}

@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Options;
+
+namespace MoscowTime.Hosting;
+
+/// <summary>
+/// Turns a configuration mistake into one line naming the option and a non-zero exit code,
+/// rather than a stack trace that scrolls the reason out of `kubectl logs`.
+/// Shared by the web app and the sidecar as a linked source file; internal so each keeps its own copy.
+/// </summary>
+internal static class StartupGuard
+{
+    public const int ConfigurationError = 2;
+
+    /// <summary>Runs a web app until it stops.</summary>
+    public static Task<int> RunAsync(string name, Func<WebApplication> build) =>
+        RunAsync(name, async () =>
+        {
+            await using var app = build();
+            await app.RunAsync();
+            return 0;
+        });
+
+    /// <summary>Runs a command (such as the sidecar's restore) and returns its exit code.</summary>
+    public static async Task<int> RunAsync(string name, Func<Task<int>> run)
+    {
+        try
+        {
+            return await run();
+        }
+        catch (OptionsValidationException ex)
+        {
+            await Console.Error.WriteLineAsync($"{name}: invalid configuration: {string.Join("; ", ex.Failures)}");
+            return ConfigurationError;
+        }
+        catch (InvalidOperationException ex) when (ex.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
+        {
+            // A value of the wrong type, such as Backup__Interval=often.
+            await Console.Error.WriteLineAsync($"{name}: invalid configuration: {ex.Message}");
+            return ConfigurationError;
+        }
+    }
+}
