@@ -4,6 +4,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using MoscowTime.Manifests.Tests.Rendering;
+using MoscowTime.Sidecar.Backups;
+using MoscowTime.Sidecar.Hosting;
+using MoscowTime.Sidecar.Restore;
 using MoscowTime.Testing;
 using MoscowTime.Web.Cluster;
 using MoscowTime.Web.Hosting;
@@ -19,6 +22,9 @@ public sealed class ProbeEndpointTests
     /// <summary>How long a fresh app may take to answer 200: the startup probe allows far longer.</summary>
     private static readonly TimeSpan StartupAllowance = TimeSpan.FromSeconds(10);
 
+    /// <summary>A final backup of a 10 MiB database takes well under a second.</summary>
+    private static readonly TimeSpan FinalBackupAllowance = TimeSpan.FromSeconds(5);
+
     private static RenderedManifests Rendered => Kustomize.Render(Kustomize.Ordered);
 
     [Fact]
@@ -33,6 +39,27 @@ public sealed class ProbeEndpointTests
     }
 
     [Fact]
+    public async Task Sidecar_answers_every_probe_path_in_the_manifest_with_200()
+    {
+        using var data = new TempDirectory("manifest-probes-sidecar");
+        await using var sidecar = await StartSidecar(data);
+
+        await AssertEveryProbePathAnswers200(sidecar, "backup");
+    }
+
+    [Fact]
+    public async Task Restore_init_container_runs_the_restore_command_which_succeeds_on_a_fresh_volume()
+    {
+        using var data = new TempDirectory("manifest-restore");
+        var restore = Rendered.Container("restore");
+
+        Assert.Equal([RestoreCommand.Verb], restore.Args);
+        var exitCode = await RestoreCommand.RunAsync(ManifestSettings(
+            "restore", ("Backup:DatabasePath", data.File("visits.db")), ("Backup:Directory", data.File("backups"))));
+        Assert.Equal(0, exitCode);
+    }
+
+    [Fact]
     public async Task Termination_grace_covers_the_web_apps_pause_and_shutdown_timeout()
     {
         using var data = new TempDirectory("manifest-grace-web");
@@ -41,6 +68,17 @@ public sealed class ProbeEndpointTests
 
         var needed = StatefulSetTests.PreStopSleepSeconds(Rendered, "web") + shutdownTimeout.TotalSeconds;
         Assert.True(Rendered.Pod.TerminationGracePeriodSeconds >= needed, $"grace {Rendered.Pod.TerminationGracePeriodSeconds} s, web needs {needed} s");
+    }
+
+    [Fact]
+    public async Task Termination_grace_covers_the_backups_pause_quiet_period_and_final_backup()
+    {
+        using var data = new TempDirectory("manifest-grace-sidecar");
+        await using var sidecar = await StartSidecar(data);
+        var quietPeriod = sidecar.Services.GetRequiredService<IOptions<BackupOptions>>().Value.FinalBackupQuietPeriod;
+
+        var needed = StatefulSetTests.PreStopSleepSeconds(Rendered, "backup") + (quietPeriod + FinalBackupAllowance).TotalSeconds;
+        Assert.True(Rendered.Pod.TerminationGracePeriodSeconds >= needed, $"grace {Rendered.Pod.TerminationGracePeriodSeconds} s, backup needs {needed} s");
     }
 
     [Fact]
@@ -55,6 +93,11 @@ public sealed class ProbeEndpointTests
 
     private static Task<LoopbackApp> StartWeb(TempDirectory data) =>
         LoopbackApp.StartAsync(args => WebApp.Build(args), ManifestSettings("web", ("Visits:DatabasePath", data.File("visits.db"))));
+
+    private static Task<LoopbackApp> StartSidecar(TempDirectory data) =>
+        LoopbackApp.StartAsync(
+            args => SidecarApp.Build(args),
+            ManifestSettings("backup", ("Backup:DatabasePath", data.File("visits.db")), ("Backup:Directory", data.File("backups"))));
 
     /// <summary>
     /// The container's environment from the manifest as command-line settings, with the paths under
