@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
@@ -15,7 +16,7 @@ namespace MoscowTime.EndToEnd.Tests;
 public sealed class StatefulSetPodTests(ContainerImages images, ITestOutputHelper output) : IDisposable
 {
     /// <summary>The README's "how many visits" query.</summary>
-    private const string VisitCountQuery = "SELECT COALESCE(SUM(visits), 0) FROM visit_hours;";
+    private const string VisitCountQuery = "SELECT SUM(visits) FROM visit_hours;";
 
     private const long AppUid = 1654;
 
@@ -36,10 +37,11 @@ public sealed class StatefulSetPodTests(ContainerImages images, ITestOutputHelpe
 
         var served = await VisitRoundRobinAsync([.. pods.Pods.Select(pod => pod.Plan.Address("web"))], requests: 1000);
 
+        Assert.Equal([500, 500], served);
         long total = 0;
-        foreach (var pod in pods.Pods)
+        for (var ordinal = 0; ordinal < pods.Pods.Count; ordinal++)
         {
-            var ordinal = pods.Pods.ToList().IndexOf(pod);
+            var pod = pods[ordinal];
             var reply = await _http.GetFromJsonAsync<VisitsReply>(new Uri(pod.Plan.Address("web"), "visits"), Json);
             Assert.Equal(new VisitsReply(pod.Name, served[ordinal]), reply);
             Assert.Equal(served[ordinal], await CountWithSqliteShellAsync(pod, "/data/visits.db"));
@@ -113,15 +115,16 @@ public sealed class StatefulSetPodTests(ContainerImages images, ITestOutputHelpe
         await VisitAsync(pod, 40);
         await WaitForBackupWithAsync(pod, visits: 40);
 
-        await RestartAsync(pod, "SIGTERM, then start");
+        await StopAsync(pod);
+        await StartAsync(pod, "SIGTERM, then start");
         Assert.Equal(40, await VisitsAsync(pod));
 
-        await pod.StopAsync();
+        await StopAsync(pod);
         await pod.ShellOnVolumeAsync("rm /data/visits.db");
         await StartAsync(pod, "visits.db deleted");
         Assert.Equal(40, await VisitsAsync(pod));
 
-        await pod.StopAsync();
+        await StopAsync(pod);
         await pod.ShellOnVolumeAsync($"yes '{damage}' | head -c 8192 | dd of=/data/visits.db conv=notrunc status=none");
         await StartAsync(pod, "visits.db overwritten with garbage");
         Assert.Equal(40, await VisitsAsync(pod));
@@ -159,11 +162,13 @@ public sealed class StatefulSetPodTests(ContainerImages images, ITestOutputHelpe
         }
     }
 
-    private async Task RestartAsync(PodmanPod pod, string why)
+    /// <summary>Deletes the pod as Kubernetes does (preStop, SIGTERM); every container must exit 0.</summary>
+    private async Task StopAsync(PodmanPod pod)
     {
+        var clock = Stopwatch.StartNew();
         var exitCodes = await pod.StopAsync();
+        output.WriteLine($"{pod.Name} stopped in {clock.Elapsed.TotalSeconds:0.0} s (preStop hooks included)");
         Assert.All(exitCodes, exit => Assert.True(exit.Value == 0, $"{pod.Name}-{exit.Key} exited with {exit.Value} on SIGTERM"));
-        await StartAsync(pod, why);
     }
 
     private async Task StartAsync(PodmanPod pod, string why)
