@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using k8s.Models;
 using MoscowTime.EndToEnd.Tests.Manifests;
+using MoscowTime.Testing;
 
 namespace MoscowTime.EndToEnd.Tests.Pods;
 
@@ -22,7 +22,8 @@ public sealed record TranslationOptions(
 /// <remarks>
 /// Scheduling (affinity, spread, resources.requests, ephemeral-storage) and pulling
 /// (imagePullPolicy: images are local) have no podman counterpart here and are left out on purpose.
-/// Each container gets its own tmpfs for an emptyDir; the pods here never share one between containers.
+/// Each container gets its own tmpfs for an emptyDir, empty at every start: a file one container
+/// leaves in a shared emptyDir for another (none does today) would not get there.
 /// </remarks>
 public static class PodTemplateTranslator
 {
@@ -39,7 +40,7 @@ public static class PodTemplateTranslator
             .Concat(spec.Containers.Select(c => (Spec: c, IsInit: false)))
             .ToList();
         var hostPorts = containers.SelectMany(c => c.Spec.Ports ?? []).Select(port => port.ContainerPort).Distinct()
-            .ToDictionary(port => port, _ => FreeLoopbackPort());
+            .ToDictionary(port => port, _ => FreePort.On(IPAddress.Loopback));
 
         List<string> createPod = ["pod", "create", "--name", podName, "--hostname", podName];
         foreach (var (containerPort, hostPort) in hostPorts)
@@ -280,11 +281,4 @@ public static class PodTemplateTranslator
             ["statefulset.kubernetes.io/pod-name"] = podName,
             ["apps.kubernetes.io/pod-index"] = ordinal.ToString(CultureInfo.InvariantCulture),
         };
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
