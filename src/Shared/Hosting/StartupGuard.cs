@@ -16,6 +16,7 @@ internal static class StartupGuard
         RunAsync(name, async () =>
         {
             await using var app = build();
+            CheckConfiguration(app);
             await app.RunAsync();
             return 0;
         });
@@ -37,6 +38,25 @@ internal static class StartupGuard
             // A value of the wrong type, such as Backup__Interval=often.
             await Console.Error.WriteLineAsync($"{name}: invalid configuration: {ex.Message}");
             return ConfigurationError;
+        }
+        catch (FormatException ex) when (ex.Message.StartsWith("Invalid url", StringComparison.Ordinal))
+        {
+            await Console.Error.WriteLineAsync($"{name}: invalid configuration: urls: {ex.Message}");
+            return ConfigurationError;
+        }
+    }
+
+    /// <summary>
+    /// What ValidateOnStart and Kestrel would reject at start, checked before the host starts: the
+    /// host would log the same failure first, as a stack trace.
+    /// </summary>
+    private static void CheckConfiguration(WebApplication app)
+    {
+        app.Services.GetService<IStartupValidator>()?.Validate();
+        var urls = app.Configuration["urls"] ?? "";
+        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            _ = Microsoft.AspNetCore.Http.BindingAddress.Parse(url);
         }
     }
 }
