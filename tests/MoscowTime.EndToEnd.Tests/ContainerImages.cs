@@ -22,6 +22,8 @@ public sealed class ContainerImages(IMessageSink diagnostics) : IAsyncLifetime
     public const string Sidecar = "localhost/moscow-time-sidecar:e2e";
     public const string Overlay = "parallel";
 
+    private static readonly string[] RequiredTools = ["podman", "runc", "slirp4netns", "catatonit", "kubectl"];
+
     private static readonly string[] BaseImages = ["mcr.microsoft.com/dotnet/sdk:10.0", "mcr.microsoft.com/dotnet/aspnet:10.0"];
 
     public Podman Podman { get; } = new(Podman.DefaultContainersConf);
@@ -37,7 +39,7 @@ public sealed class ContainerImages(IMessageSink diagnostics) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await RequirePodmanAsync();
+        await RequireToolsAsync();
         await MakeBaseImagesAsync();
         await BuildAsync("Dockerfile.web", Web);
         await BuildAsync("Dockerfile.sidecar", Sidecar);
@@ -49,23 +51,26 @@ public sealed class ContainerImages(IMessageSink diagnostics) : IAsyncLifetime
 
     public Task DisposeAsync() => Task.CompletedTask;
 
-    private async Task RequirePodmanAsync()
+    private async Task RequireToolsAsync()
     {
-        CommandResult version;
-        try
+        // catatonit is only a Recommends of Debian's podman, yet `podman pod create` needs it to
+        // build the pod's infra (pause) image.
+        var missing = RequiredTools.Where(tool => !IsOnPath(tool)).ToList();
+        if (missing.Count > 0)
         {
-            version = await Command.RunAsync("podman", ["--version"], TimeSpan.FromSeconds(30));
-        }
-        catch (InvalidOperationException ex)
-        {
-            var where = Environment.GetEnvironmentVariable("CI") == "true" ? "CI must install it (.ci/run)" : "install it";
+            var who = Environment.GetEnvironmentVariable("CI") == "true" ? "CI must install them (.ci/run)" : "install them";
             throw new InvalidOperationException(
-                $"The end-to-end tests build the images and run the pods in podman, which is missing: {where} with " +
-                "`apt-get install -y podman runc slirp4netns debootstrap` (docs/containers.md).", ex);
+                $"The end-to-end tests build the images and run the pods in podman, but {string.Join(", ", missing)} " +
+                $"cannot be found: {who}, e.g. `apt-get install -y podman runc slirp4netns catatonit debootstrap` plus kubectl (docs/containers.md).");
         }
 
-        Log(version.StandardOutput.Trim());
+        Log((await Podman.CheckAsync("--version")).Trim());
     }
+
+    private static bool IsOnPath(string tool) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Append("/usr/libexec/podman")
+            .Any(directory => File.Exists(Path.Combine(directory, tool)));
 
     private async Task MakeBaseImagesAsync()
     {
