@@ -1,0 +1,74 @@
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+using MoscowTime.Faults.Tests.Processes;
+using MoscowTime.Testing;
+using Xunit.Abstractions;
+
+namespace MoscowTime.Faults.Tests;
+
+[Collection(ProcessTests.Name)]
+public sealed partial class ContentionTests(ITestOutputHelper output) : IDisposable
+{
+    private const int Connections = 32;
+
+    /// <summary>
+    /// The writer checkpoints every 256 pages (1 MiB) and truncates the WAL to 1 MiB after; a backup
+    /// holds its read snapshot for the few milliseconds of the copy, which can delay one checkpoint.
+    /// Four times that is still well inside a 10 MiB volume that also holds the backups.
+    /// </summary>
+    private const long WalBound = 4 * 1024 * 1024;
+
+    private readonly TempDirectory _dir = new("contention");
+
+    private string Database => _dir.File("visits.db");
+    private string WalFile => Database + "-wal";
+
+    [Fact]
+    public async Task Backups_every_100_ms_under_load_never_reach_a_visitor_as_an_error_and_the_WAL_stays_bounded()
+    {
+        await using var web = await Apps.StartWebAsync(Database);
+        await using var sidecar = await Apps.StartSidecarAsync(Database, _dir.File("backups"), "--Backup:Interval=00:00:00.100", "--Backup:Retain=5");
+        using var backup = new HttpClient { BaseAddress = sidecar.BaseAddress };
+
+        var walMax = 0L;
+        await using (var load = VisitLoad.Start(web.BaseAddress!, Connections, requests: 40_000, TimeSpan.FromSeconds(8)))
+        {
+            // Bounded by the load's own bounds.
+            while (!load.Completion.IsCompleted)
+            {
+                walMax = Math.Max(walMax, File.Exists(WalFile) ? new FileInfo(WalFile).Length : 0);
+                await Task.Delay(5);
+            }
+
+            await load.Completion;
+            var metrics = await backup.GetStringAsync("/metrics");
+            var (taken, failed) = (Counter(metrics, "moscowtime_backups_taken_total"), Counter(metrics, "moscowtime_backups_failed_total"));
+            output.WriteLine($"{load}; backups taken {taken}, failed {failed}; largest WAL {walMax} bytes");
+
+            Assert.Equal([HttpStatusCode.OK], load.Statuses.Keys);
+            Assert.Empty(load.Failures);
+            Assert.True(taken >= 10, $"only {taken} backups were taken under load: the two did not contend");
+            Assert.Equal(0, failed);
+            Assert.True(walMax <= WalBound, $"the WAL grew to {walMax} bytes under backups every 100 ms");
+
+            Assert.Equal(0, await Apps.StopAsync(web));
+            Assert.Equal(load.Ok, Databases.StoredVisits(Database));
+        }
+
+        var health = await Probe.GetAsync(backup, "/healthz");
+        Assert.True(health.Status == HttpStatusCode.OK, $"healthz after the load: {health}");
+        Assert.Equal(0, await Apps.StopAsync(sidecar));
+        Assert.DoesNotContain("fail:", web.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("fail:", sidecar.Output, StringComparison.Ordinal);
+    }
+
+    private static double Counter(string metrics, string name)
+    {
+        var match = Regex.Match(metrics, $@"^{Regex.Escape(name)}(?:\{{[^}}]*\}})? (\S+)$", RegexOptions.Multiline);
+        Assert.True(match.Success, $"{name} is not in /metrics");
+        return double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
