@@ -240,7 +240,9 @@ public sealed partial class BackupCycle : IDisposable
         null => "unknown error",
         BackupFailedException => exception.Message,
         TimeoutRejectedException => $"a backup attempt of {_live.Path} took longer than Backup:AttemptTimeout ({_options.AttemptTimeout})",
+        // SQLITE_BUSY, SQLITE_LOCKED: the web app held the database through every attempt.
         SqliteException { SqliteErrorCode: 5 or 6 } sqlite => $"{_live.Path} stayed locked: {sqlite.Message}",
+        // SQLITE_CORRUPT, SQLITE_NOTADB: the restore init container repairs this at the next pod start.
         SqliteException { SqliteErrorCode: 11 or 26 } sqlite => $"{_live.Path} is damaged: {sqlite.Message}",
         SqliteException sqlite => $"backing up {_live.Path} failed: {sqlite.Message}",
         IOException or UnauthorizedAccessException => $"backing up {_live.Path} into {_catalog.Directory} failed: {exception.Message}",

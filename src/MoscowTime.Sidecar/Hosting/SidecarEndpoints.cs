@@ -1,5 +1,5 @@
 using MoscowTime.Sidecar.Apis;
-using MoscowTime.Sidecar.Health;
+using MoscowTime.Sidecar.Metrics;
 using Prometheus;
 
 namespace MoscowTime.Sidecar.Hosting;

@@ -14,7 +14,7 @@ public static class RestoreCommand
     public const string Name = "moscow-time-backup restore";
 
     /// <returns>0 when the database is intact, restored, or there is nothing to restore from; 1 when it cannot be made usable.</returns>
-    public static async Task<int> RunAsync(string[] args, Action<HostApplicationBuilder>? configure = null)
+    public static Task<int> RunAsync(string[] args, Action<HostApplicationBuilder>? configure = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Services.AddBackupOptions();
@@ -28,12 +28,12 @@ public static class RestoreCommand
         var logger = host.Services.GetRequiredService<ILogger<DatabaseRestorer>>();
         try
         {
-            return await Task.Run(() => restorer.Run(builder.Configuration["from"]));
+            return Task.FromResult(restorer.Run(builder.Configuration["from"]));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             logger.LogCritical(ex, "Restore failed: {Reason}", ex.Message);
-            return DatabaseRestorer.Failed;
+            return Task.FromResult(DatabaseRestorer.Failed);
         }
     }
 }

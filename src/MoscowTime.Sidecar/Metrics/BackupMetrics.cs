@@ -1,8 +1,9 @@
 using Microsoft.Extensions.Options;
 using MoscowTime.Sidecar.Backups;
+using MoscowTime.Sidecar.Health;
 using Prometheus;
 
-namespace MoscowTime.Sidecar.Health;
+namespace MoscowTime.Sidecar.Metrics;
 
 /// <summary>
 /// /metrics. The figures are read from <see cref="BackupState"/> when Prometheus scrapes, so they
