@@ -123,7 +123,9 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
         var visits = 0;
         try
         {
-            if (!File.Exists(_options.DatabasePath) && _connection is not null)
+            // _openedOnce, not an open connection: after the first failure the connection is closed,
+            // and the reason must stay "deleted" rather than become SQLite's "cannot open".
+            if (!File.Exists(_options.DatabasePath) && _openedOnce)
             {
                 throw new VisitNotRecordedException(
                     $"the database file {_options.DatabasePath} was deleted while the app was running");
@@ -232,6 +234,14 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
         var connection = SqliteDatabase.OpenWriter(_options.DatabasePath, create: !_openedOnce);
         try
         {
+            if (_openedOnce && Schema.ReadVersion(connection) == 0)
+            {
+                // Truncated to nothing behind our back: SQLite opens a 0-byte file as a new, empty
+                // database, and migrating it would silently restart the count at zero.
+                throw new VisitNotRecordedException(
+                    $"the database file {_options.DatabasePath} was emptied while the app was running: it holds no visits");
+            }
+
             var from = Schema.Migrate(connection);
             var total = VisitQueries.Total(connection);
             Volatile.Write(ref _total, total);

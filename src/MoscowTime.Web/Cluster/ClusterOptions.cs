@@ -14,7 +14,7 @@ public sealed class ClusterOptions : IValidatableObject
     public List<string> Peers { get; set; } = [];
 
     /// <summary>The web port on the addresses <see cref="PeerDns"/> resolves to.</summary>
-    [Range(1, 65535)]
+    [Range(1, 65535, ErrorMessage = "Cluster:PeerPort must be between {1} and {2}")]
     public int PeerPort { get; set; } = 8080;
 
     /// <summary>How often peers are re-resolved and asked for their counts in the background.</summary>

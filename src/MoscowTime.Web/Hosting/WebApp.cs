@@ -1,3 +1,5 @@
+using MoscowTime.Hosting;
+
 namespace MoscowTime.Web.Hosting;
 
 /// <summary>Builds the web app; tests call this too, with their own address, clock and paths.</summary>
