@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using MoscowTime.Storage;
@@ -35,6 +36,9 @@ public static class WebServices
         services.AddCluster();
         services.AddPrometheusMetrics();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        // Kestrel reads only its endpoints from configuration; this lets operators tune
+        // Kestrel__Limits__* (header timeout, sizes, connection counts) the same way.
+        services.Configure<KestrelServerOptions>(builder.Configuration.GetSection("Kestrel"));
         // Give in-flight visits time to commit before the host gives up on SIGTERM.
         services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(20));
         return builder;
