@@ -35,6 +35,12 @@ public sealed partial class DatabaseRestorer(
             var check = DatabaseVerifier.Check(database);
             switch (check.Condition)
             {
+                case DatabaseCondition.Intact when check.SchemaVersion == 0 && catalog.List().Count > 0:
+                    // An empty file beside kept backups (truncated to nothing, a copy that never
+                    // happened) is a lost database: the web app would start it from zero.
+                    damage = check.WhyNotUsable;
+                    LogDamaged(logger, database, damage);
+                    break;
                 case DatabaseCondition.Intact:
                     LogHealthy(logger, database, check.SchemaVersion, check.Visits);
                     return NothingToDo;
