@@ -18,7 +18,7 @@ public enum DatabaseCondition
 
 /// <summary>The verdict on one file, with the facts a log line or a restore decision needs.</summary>
 /// <param name="SchemaVersion">The file's <c>PRAGMA user_version</c>; 0 for a file no one has migrated yet.</param>
-/// <param name="Visits">The visit total, when the schema is the current one.</param>
+/// <param name="Visits">The visit total, when counted and the schema is the current one.</param>
 public sealed record DatabaseCheck(string Path, DatabaseCondition Condition, string? Problem, int SchemaVersion, long? Visits)
 {
     public bool IsIntact => Condition == DatabaseCondition.Intact;
@@ -52,7 +52,11 @@ public static class DatabaseVerifier
     private const int SqliteCorrupt = 11;
     private const int SqliteNotADatabase = 26;
 
-    public static DatabaseCheck Check(string path)
+    /// <param name="countVisits">
+    /// Also read the visit total (a full scan, a third of the cost again): worth it for a restore's
+    /// log line, not for a backup taken every minute.
+    /// </param>
+    public static DatabaseCheck Check(string path, bool countVisits = true)
     {
         if (!File.Exists(path))
         {
@@ -70,7 +74,7 @@ public static class DatabaseVerifier
             }
 
             var version = Schema.ReadVersion(connection);
-            long? visits = version == Schema.CurrentVersion ? VisitQueries.Total(connection) : null;
+            long? visits = countVisits && version == Schema.CurrentVersion ? VisitQueries.Total(connection) : null;
             return new DatabaseCheck(path, DatabaseCondition.Intact, null, version, visits);
         }
         catch (SqliteException ex) when (ex.SqliteErrorCode is SqliteCorrupt or SqliteNotADatabase)

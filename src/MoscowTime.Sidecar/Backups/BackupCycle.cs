@@ -24,7 +24,6 @@ public sealed partial class BackupCycle : IDisposable
 
     /// <summary>The database version the newest backup holds, as this process knows it.</summary>
     private DatabaseVersion? _backedUp;
-    private bool _comparedWithNewest;
     private string? _reportedError;
 
     public BackupCycle(IOptions<BackupOptions> options, BackupCatalog catalog, LiveDatabase live, SnapshotTaker taker,
@@ -67,7 +66,7 @@ public sealed partial class BackupCycle : IDisposable
         try
         {
             PrepareDirectory();
-            var outcome = await _pipeline.ExecuteAsync(token => ValueTask.FromResult(BackUpIfChanged(token)), cancellationToken);
+            var outcome = await _pipeline.ExecuteAsync(async token => await BackUpIfChangedAsync(token), cancellationToken);
             Record(outcome);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -140,7 +139,7 @@ public sealed partial class BackupCycle : IDisposable
         _state.Found(_catalog.List());
     }
 
-    private BackupOutcome BackUpIfChanged(CancellationToken cancellationToken)
+    private async Task<BackupOutcome> BackUpIfChangedAsync(CancellationToken cancellationToken)
     {
         var current = _live.CurrentVersion();
         if (current is null)
@@ -153,42 +152,12 @@ public sealed partial class BackupCycle : IDisposable
             return new BackupOutcome.Unchanged(current.Value);
         }
 
-        if (!_comparedWithNewest && MatchesNewestBackup() is { } unchanged)
-        {
-            return new BackupOutcome.Unchanged(unchanged);
-        }
-
-        return _taker.Take(_live, cancellationToken);
-    }
-
-    /// <summary>At start only: is the database the same as the newest backup a previous process kept?</summary>
-    private DatabaseVersion? MatchesNewestBackup()
-    {
-        _comparedWithNewest = true;
-        if (_catalog.List() is not [var newest, ..])
-        {
-            return null;
-        }
-
-        string kept;
-        try
-        {
-            kept = DatabaseFingerprint.Compute(newest.Path);
-        }
-        catch (SqliteException ex)
-        {
-            LogNewestUnreadable(_logger, ex, newest.Name);
-            return null;
-        }
-
-        using var read = _live.BeginRead();
-        if (read is null || DatabaseFingerprint.Compute(read.Connection, read.Transaction) != kept)
-        {
-            return null;
-        }
-
-        LogSameAsNewest(_logger, _live.Path, newest.Name);
-        return read.Version;
+        // Until this process has seen the database once, data_version cannot say whether anything
+        // changed since the newest backup a previous process kept: the snapshot is compared with it
+        // instead, and not kept again when identical. Without this every restart or rollout would
+        // add a copy of the last backup and push older history out of retention.
+        var sameAs = _backedUp is null && _catalog.List() is [var newest, ..] ? newest : null;
+        return await _taker.TakeAsync(_live, sameAs, cancellationToken);
     }
 
     private void Record(BackupOutcome outcome)
@@ -203,13 +172,17 @@ public sealed partial class BackupCycle : IDisposable
         switch (outcome)
         {
             case BackupOutcome.Kept kept:
-                LogBackedUp(_logger, _live.Path, kept.File.Name, kept.File.Size, kept.Visits, kept.Duration.TotalMilliseconds);
+                LogBackedUp(_logger, _live.Path, kept.File.Name, kept.File.Size, kept.Duration.TotalMilliseconds);
                 foreach (var expired in _catalog.Prune(_options.Retain))
                 {
                     LogPruned(_logger, expired.Name, _options.Retain);
                 }
 
                 _state.Took(_catalog.List(), kept.SnapshotAt, kept.Duration);
+                break;
+            case BackupOutcome.Unchanged { SameAs: { } same }:
+                LogSameAsNewest(_logger, _live.Path, same.Name);
+                _state.Skipped(nothingToBackUp: null);
                 break;
             case BackupOutcome.Unchanged:
                 LogUnchanged(_logger, _live.Path);
@@ -249,8 +222,8 @@ public sealed partial class BackupCycle : IDisposable
         _ => $"backing up {_live.Path} failed: {exception.GetType().Name}: {exception.Message}",
     };
 
-    [LoggerMessage(LogLevel.Information, "Backed up {Database} to {File}: {Bytes} bytes, {Visits} visits, {Milliseconds:F0} ms")]
-    private static partial void LogBackedUp(ILogger logger, string database, string file, long bytes, long? visits, double milliseconds);
+    [LoggerMessage(LogLevel.Information, "Backed up {Database} to {File}: {Bytes} bytes, integrity_check ok, {Milliseconds:F0} ms")]
+    private static partial void LogBackedUp(ILogger logger, string database, string file, long bytes, double milliseconds);
 
     [LoggerMessage(LogLevel.Debug, "{Database} unchanged since the newest backup; none taken")]
     private static partial void LogUnchanged(ILogger logger, string database);
@@ -282,6 +255,4 @@ public sealed partial class BackupCycle : IDisposable
     [LoggerMessage(LogLevel.Warning, "Abandoned the backup of {Database} in progress: shutting down; its temporary file is deleted")]
     private static partial void LogAbandoned(ILogger logger, string database);
 
-    [LoggerMessage(LogLevel.Warning, "The newest backup {File} cannot be read to compare with the database; taking a new one")]
-    private static partial void LogNewestUnreadable(ILogger logger, Exception exception, string file);
 }

@@ -5,11 +5,12 @@ namespace MoscowTime.Sidecar.Backups;
 public abstract record BackupOutcome(DatabaseVersion? Version)
 {
     /// <summary>A verified backup now stands under its final name.</summary>
-    public sealed record Kept(DatabaseVersion? Version, BackupFile File, DateTimeOffset SnapshotAt, long? Visits, TimeSpan Duration)
+    public sealed record Kept(DatabaseVersion? Version, BackupFile File, DateTimeOffset SnapshotAt, TimeSpan Duration)
         : BackupOutcome(Version);
 
     /// <summary>The newest backup already holds everything committed.</summary>
-    public sealed record Unchanged(DatabaseVersion? Version) : BackupOutcome(Version);
+    /// <param name="SameAs">Set when a fresh snapshot turned out identical to this backup (after a restart).</param>
+    public sealed record Unchanged(DatabaseVersion? Version, BackupFile? SameAs = null) : BackupOutcome(Version);
 
     /// <summary>There is no database, or it holds no schema yet: nothing a backup could restore.</summary>
     public sealed record NothingToBackUp(DatabaseVersion? Version, string Reason) : BackupOutcome(Version);

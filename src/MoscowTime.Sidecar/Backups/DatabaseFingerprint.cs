@@ -9,11 +9,10 @@ namespace MoscowTime.Sidecar.Backups;
 /// A hash of a database's content: schema version, then every row of every table in key order.
 /// </summary>
 /// <remarks>
-/// Used once, at start, to compare the live database with the newest backup. data_version only
-/// counts changes seen by one connection, so a new process cannot tell from it whether anything
-/// changed while it was down; without this, every restart or rollout would add a backup identical
-/// to the last, and enough of them would push older history out of retention. A full read costs
-/// milliseconds on a database this size, and it happens once per process.
+/// Compares a fresh snapshot with the newest backup after a restart, when data_version (which only
+/// counts changes one connection has seen) cannot tell whether anything changed while the sidecar
+/// was down. It reads both copies in full, never the live database: hashing 10 MiB takes longer than
+/// copying it, and a read transaction held that long would let the web app's WAL grow.
 /// Generic over tables on purpose: it must not go stale when the schema gains one.
 /// </remarks>
 public static class DatabaseFingerprint
