@@ -54,6 +54,28 @@ public sealed class RestoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Empty_database_beside_kept_backups_is_lost_not_healthy()
+    {
+        BackupsWith(10, 20);
+        await File.WriteAllBytesAsync(Database, []);
+
+        Assert.Equal(0, await RestoreAsync());
+
+        Assert.Equal(20, Databases.StoredVisits(Database));
+        Assert.Single(Directory.GetFiles(_dir.Path, "visits.db.corrupt-*Z"));
+    }
+
+    [Fact]
+    public async Task Empty_database_without_any_backup_is_left_for_the_web_app_to_create()
+    {
+        await File.WriteAllBytesAsync(Database, []);
+
+        Assert.Equal(0, await RestoreAsync());
+
+        Assert.Equal(0, new FileInfo(Database).Length);
+    }
+
+    [Fact]
     public async Task Missing_database_without_any_backup_is_nothing_to_do()
     {
         Assert.Equal(0, await RestoreAsync());
