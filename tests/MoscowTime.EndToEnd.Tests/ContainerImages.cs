@@ -61,7 +61,7 @@ public sealed class ContainerImages(IMessageSink diagnostics) : IAsyncLifetime
             var who = Environment.GetEnvironmentVariable("CI") == "true" ? "CI must install them (.ci/run)" : "install them";
             throw new InvalidOperationException(
                 $"The end-to-end tests build the images and run the pods in podman, but {string.Join(", ", missing)} " +
-                $"cannot be found: {who}, e.g. `apt-get install -y podman runc slirp4netns catatonit debootstrap` plus kubectl (README, "Container images").");
+                $"cannot be found: {who}, e.g. `apt-get install -y podman runc slirp4netns catatonit debootstrap` plus kubectl (see the README section on container images).");
         }
 
         Log((await Podman.CheckAsync("--version")).Trim());
