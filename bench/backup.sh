@@ -13,17 +13,10 @@ rounds=${2:-3}
 connections=64
 web_port=18095
 sidecar_port=18096
-work=$(mktemp -d /tmp/moscowtime-backup-bench.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-command -v sqlite3 >/dev/null || { apt-get update -qq && apt-get install -y -qq sqlite3 >/dev/null; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bench_setup moscowtime-backup-bench
+need wrk sqlite3
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "building Release..."
@@ -32,15 +25,6 @@ dotnet build -c Release -v quiet -nologo src/MoscowTime.Sidecar >/dev/null
 web_dll=src/MoscowTime.Web/bin/Release/net10.0/MoscowTime.Web.dll
 sidecar_dll=src/MoscowTime.Sidecar/bin/Release/net10.0/MoscowTime.Sidecar.dll
 database=$work/visits.db
-
-wait_for() { # url
-  for _ in $(seq 1 2000); do
-    curl -fs -o /dev/null "$1" && return 0
-    sleep 0.005
-  done
-  echo "timed out waiting for $1" >&2
-  return 1
-}
 
 metric() { # name metrics-text -> value
   awk -v name="$1" '$1 == name { print $2 }' <<<"$2"
@@ -51,7 +35,7 @@ start_web() {
     --POD_NAME=bench --Logging:LogLevel:Default=Warning --Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning &
   web_pid=$!
   pids+=("$web_pid")
-  wait_for "http://127.0.0.1:$web_port/readyz"
+  wait_for "http://127.0.0.1:$web_port/readyz" >/dev/null
 }
 
 start_sidecar() { # backup directory, interval
@@ -61,7 +45,7 @@ start_sidecar() { # backup directory, interval
     --Logging:LogLevel:Default=Warning --Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning &
   sidecar_pid=$!
   pids+=("$sidecar_pid")
-  wait_for "http://127.0.0.1:$sidecar_port/livez"
+  wait_for "http://127.0.0.1:$sidecar_port/livez" >/dev/null
 }
 
 stop() { # pid

@@ -9,35 +9,16 @@ duration=${1:-15}
 connections=64
 baseline_port=18090
 web_port=18091
-work=$(mktemp -d /tmp/moscowtime-bench.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bench_setup moscowtime-bench
+need wrk sqlite3
 
 echo "building Release..."
 dotnet build -c Release -v quiet -nologo src/MoscowTime.Web >/dev/null
 dotnet build -c Release -v quiet -nologo bench/MoscowTime.Bench.Plaintext >/dev/null
 web_dll=src/MoscowTime.Web/bin/Release/net10.0/MoscowTime.Web.dll
 baseline_dll=bench/MoscowTime.Bench.Plaintext/bin/Release/net10.0/MoscowTime.Bench.Plaintext.dll
-
-now_ms() { date +%s%3N; }
-
-wait_for() { # url -> prints milliseconds waited
-  local url=$1 start
-  start=$(now_ms)
-  for _ in $(seq 1 1000); do
-    if curl -fs -o /dev/null "$url"; then echo $(($(now_ms) - start)); return 0; fi
-    sleep 0.005
-  done
-  echo "timed out waiting for $url" >&2
-  return 1
-}
 
 # wrk -> "rps p50_ms p99_ms requests non2xx"
 drive() {
