@@ -1,6 +1,5 @@
 using System.Net;
 using MoscowTime.Faults.Tests.Processes;
-using MoscowTime.Sidecar.Tests;
 using MoscowTime.Testing;
 
 namespace MoscowTime.Faults.Tests;

@@ -4,7 +4,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using MoscowTime.Faults.Tests.Processes;
-using MoscowTime.Sidecar.Tests;
 using MoscowTime.Testing;
 using Xunit.Abstractions;
 

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using MoscowTime.Faults.Tests.Processes;
-using MoscowTime.Sidecar.Tests;
 using MoscowTime.Testing;
 
 namespace MoscowTime.Faults.Tests;

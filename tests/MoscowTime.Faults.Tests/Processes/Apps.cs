@@ -1,4 +1,4 @@
-using MoscowTime.Sidecar.Tests;
+using MoscowTime.Testing;
 
 namespace MoscowTime.Faults.Tests.Processes;
 

@@ -4,13 +4,13 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 
-namespace MoscowTime.Sidecar.Tests;
+namespace MoscowTime.Testing;
 
 /// <summary>
 /// An app of ours as a separate process (<c>dotnet X.dll</c>), on 127.0.0.1 with a port the OS picks:
 /// what "another process" and "a real SIGTERM" need.
 /// </summary>
-internal sealed partial class ChildProcess : IAsyncDisposable
+public sealed partial class ChildProcess : IAsyncDisposable
 {
     private const int SignalTerminate = 15;
     private readonly ConcurrentQueue<string> _output = new();
@@ -102,7 +102,10 @@ internal sealed partial class ChildProcess : IAsyncDisposable
 
     private static string Built(string name)
     {
-        var path = typeof(ChildProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == name).Value!;
+        // The test assembly says where the apps are built (an AssemblyMetadata item in its project).
+        var path = AppDomain.CurrentDomain.GetAssemblies()
+            .SelectMany(assembly => assembly.GetCustomAttributes<AssemblyMetadataAttribute>())
+            .First(attribute => attribute.Key == name).Value!;
         return File.Exists(path) ? Path.GetFullPath(path) : throw new FileNotFoundException($"{path} is not built", path);
     }
 
