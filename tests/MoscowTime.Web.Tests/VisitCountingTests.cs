@@ -117,6 +117,9 @@ public sealed class VisitCountingTests : IDisposable
         Assert.Contains("moscowtime_visits_recorded ", metrics, StringComparison.Ordinal);
         Assert.Contains("moscowtime_visits_batch_size_bucket", metrics, StringComparison.Ordinal);
         Assert.Contains("moscowtime_visits_commit_duration_bucket", metrics, StringComparison.Ordinal);
+        // Each histogram keeps the buckets its instrument advises (ours: batches up to 4096 visits).
+        Assert.Contains("moscowtime_visits_batch_size_bucket{le=\"4096\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("moscowtime_visits_commit_duration_bucket{le=\"0.0005\"}", metrics, StringComparison.Ordinal);
         Assert.Contains("http_server_request_duration", metrics, StringComparison.Ordinal);
         Assert.Contains("process_cpu_seconds_total", metrics, StringComparison.Ordinal);
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using MoscowTime.Storage;
 using MoscowTime.Web.Cluster;
 using Prometheus;
@@ -10,8 +11,7 @@ namespace MoscowTime.Web.Hosting;
 /// </summary>
 public static class Metrics
 {
-    private static readonly double[] BatchBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096];
-    private static readonly double[] SecondsBuckets = [0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 1];
+    private static readonly double[] DefaultSecondsBuckets = [0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 1];
 
     public static IServiceCollection AddPrometheusMetrics(this IServiceCollection services)
     {
@@ -37,7 +37,14 @@ public static class Metrics
                     "Microsoft.AspNetCore.Hosting" => instrument.Name == "http.server.request.duration",
                     _ => false,
                 },
-                ResolveHistogramBuckets = instrument => instrument.Unit == "s" ? SecondsBuckets : BatchBuckets,
+                // Buckets are declared once, as advice on each instrument (ours and ASP.NET Core's);
+                // this adapter predates advice, so it is handed over here.
+                ResolveHistogramBuckets = instrument => instrument switch
+                {
+                    Instrument<int> { Advice.HistogramBucketBoundaries: { } buckets } => [.. buckets.Select(bucket => (double)bucket)],
+                    Instrument<double> { Advice.HistogramBucketBoundaries: { } buckets } => [.. buckets],
+                    _ => DefaultSecondsBuckets,
+                },
             });
         }
 
