@@ -13,8 +13,8 @@ public sealed class PodmanTests : ICollectionFixture<ContainerImages>
 }
 
 /// <summary>
-/// Once per test run: the stand-in base images (the shared script, instant when present), both
-/// images from our Dockerfiles, and the overlay as `kubectl kustomize` renders it.
+/// Once per test run: the base images (real or stand-in, see <see cref="BaseImages"/>), both images
+/// from our Dockerfiles, and the overlay as `kubectl kustomize` renders it.
 /// </summary>
 public sealed class ContainerImages(IMessageSink diagnostics) : IAsyncLifetime
 {
@@ -24,9 +24,7 @@ public sealed class ContainerImages(IMessageSink diagnostics) : IAsyncLifetime
 
     private static readonly string[] RequiredTools = ["podman", "runc", "slirp4netns", "catatonit", "kubectl"];
 
-    private static readonly string[] BaseImages = ["mcr.microsoft.com/dotnet/sdk:10.0", "mcr.microsoft.com/dotnet/aspnet:10.0"];
-
-    public Podman Podman { get; } = new(Podman.DefaultContainersConf);
+    public Podman Podman { get; private set; } = null!;
 
     public RenderedStatefulSet Rendered { get; private set; } = null!;
 
@@ -39,8 +37,9 @@ public sealed class ContainerImages(IMessageSink diagnostics) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await RequireToolsAsync();
-        await MakeBaseImagesAsync();
+        RequireTools();
+        Podman = await BaseImages.PrepareAsync(Log);
+        Log((await Podman.CheckAsync("--version")).Trim());
         await BuildAsync("Dockerfile.web", Web);
         await BuildAsync("Dockerfile.sidecar", Sidecar);
         // Builds leave their build stages behind untagged (~140 MB each). This run's are tagged
@@ -51,7 +50,7 @@ public sealed class ContainerImages(IMessageSink diagnostics) : IAsyncLifetime
 
     public Task DisposeAsync() => Task.CompletedTask;
 
-    private async Task RequireToolsAsync()
+    private static void RequireTools()
     {
         // catatonit is only a Recommends of Debian's podman, yet `podman pod create` needs it to
         // build the pod's infra (pause) image.
@@ -61,38 +60,14 @@ public sealed class ContainerImages(IMessageSink diagnostics) : IAsyncLifetime
             var who = Environment.GetEnvironmentVariable("CI") == "true" ? "CI must install them (.ci/run)" : "install them";
             throw new InvalidOperationException(
                 $"The end-to-end tests build the images and run the pods in podman, but {string.Join(", ", missing)} " +
-                $"cannot be found: {who}, e.g. `apt-get install -y podman runc slirp4netns catatonit debootstrap` plus kubectl (see the README section on container images).");
+                $"cannot be found: {who}, e.g. `apt-get install -y podman runc slirp4netns catatonit debootstrap` plus kubectl (see the README's test prerequisites).");
         }
-
-        Log((await Podman.CheckAsync("--version")).Trim());
     }
 
     private static bool IsOnPath(string tool) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
             .Append("/usr/libexec/podman")
             .Any(directory => File.Exists(Path.Combine(directory, tool)));
-
-    private async Task MakeBaseImagesAsync()
-    {
-        var script = Repository.BaseImagesScript;
-        if (File.Exists(script))
-        {
-            var clock = Stopwatch.StartNew();
-            var result = await Command.RunAsync("bash", [script], TimeSpan.FromMinutes(20), Podman.Variables);
-            result.EnsureSuccess();
-            Log($"base images ready in {clock.Elapsed.TotalSeconds:0.0} s ({script})");
-            return;
-        }
-
-        foreach (var image in BaseImages)
-        {
-            if (!await Podman.ExistsAsync("image", image))
-            {
-                throw new InvalidOperationException(
-                    $"{image} is not in podman's store and {script} (which builds stand-ins) is missing: pull the image or check out shared/ beside the repository.");
-            }
-        }
-    }
 
     private async Task BuildAsync(string dockerfile, string tag)
     {

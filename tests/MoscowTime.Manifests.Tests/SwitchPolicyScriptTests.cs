@@ -102,7 +102,7 @@ public sealed class SwitchPolicyScriptTests
         Assert.True(result.ExitCode == 0, result.StandardOutput + result.StandardError);
     }
 
-    private static ToolResult RunScript(string[] arguments, IReadOnlyDictionary<string, string>? environment = null) =>
+    private static CommandResult RunScript(string[] arguments, IReadOnlyDictionary<string, string>? environment = null) =>
         ExternalTool.Run(ExternalTool.Require("bash", "the switch script is a bash script"), [Script, .. arguments], environment: environment);
 
     /// <summary>A kubectl first on PATH that records its arguments and plays a cluster with one StatefulSet.</summary>

@@ -1,23 +1,15 @@
 namespace MoscowTime.EndToEnd.Tests.Infrastructure;
 
 /// <summary>
-/// The podman CLI with this machine's settings: every call carries CONTAINERS_CONF (runc, modest
-/// ulimits, slirp4netns), written by the shared base-image script; see shared/containers.md.
+/// The podman CLI, with the configuration its base images need: none of ours for the real images,
+/// the stand-in script's CONTAINERS_CONF (runc, modest ulimits, slirp4netns) for the stand-ins; see
+/// shared/containers.md and <see cref="BaseImages"/>.
 /// </summary>
-public sealed class Podman
+public sealed class Podman(string? containersConf)
 {
     private static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(2);
-    private readonly Dictionary<string, string> _environment;
-
-    public Podman(string containersConf) => _environment = new() { ["CONTAINERS_CONF"] = containersConf };
-
-    /// <summary>Where the shared script writes the configuration: CONTAINERS_CONF if set, else under ${W:-/tmp/moscowtime-standins}.</summary>
-    public static string DefaultContainersConf =>
-        System.Environment.GetEnvironmentVariable("CONTAINERS_CONF") is { Length: > 0 } configured
-            ? configured
-            : Path.Combine(System.Environment.GetEnvironmentVariable("W") is { Length: > 0 } work ? work : "/tmp/moscowtime-standins", "containers.conf");
-
-    public IReadOnlyDictionary<string, string> Variables => _environment;
+    private readonly Dictionary<string, string> _environment =
+        containersConf is null ? [] : new() { ["CONTAINERS_CONF"] = containersConf };
 
     public Task<CommandResult> RunAsync(IEnumerable<string> arguments, TimeSpan? timeout = null) =>
         Command.RunAsync("podman", arguments, timeout ?? DefaultTimeout, _environment);

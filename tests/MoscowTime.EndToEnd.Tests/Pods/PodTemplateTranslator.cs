@@ -42,7 +42,9 @@ public static class PodTemplateTranslator
         var hostPorts = containers.SelectMany(c => c.Spec.Ports ?? []).Select(port => port.ContainerPort).Distinct()
             .ToDictionary(port => port, _ => FreePort.On(IPAddress.Loopback));
 
-        List<string> createPod = ["pod", "create", "--name", podName, "--hostname", podName];
+        // slirp4netns whatever podman's configuration says: a bridge would put the pod on a private
+        // 10.88.x network, and tests talk to 127.0.0.1 only.
+        List<string> createPod = ["pod", "create", "--name", podName, "--hostname", podName, "--network", "slirp4netns"];
         foreach (var (containerPort, hostPort) in hostPorts)
         {
             createPod.AddRange(["--publish", $"127.0.0.1:{hostPort}:{containerPort}"]);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using MoscowTime.Testing;
 
 namespace MoscowTime.Faults.Tests.Processes;
 
@@ -11,7 +12,8 @@ namespace MoscowTime.Faults.Tests.Processes;
 internal sealed class VisitLoad : IAsyncDisposable
 {
     private readonly HttpClient _client;
-    private readonly CancellationTokenSource _stop = new();
+    private readonly CancellationTokenSource _stopSending = new();
+    private readonly CancellationTokenSource _abandon = new();
     private readonly ConcurrentDictionary<HttpStatusCode, int> _statuses = new();
     private readonly ConcurrentDictionary<string, int> _failures = new();
     private long _sent;
@@ -43,11 +45,11 @@ internal sealed class VisitLoad : IAsyncDisposable
     public IEnumerable<HttpStatusCode> ServerErrors => _statuses.Keys.Where(status => (int)status >= 500);
 
     /// <param name="requests">The most requests sent.</param>
-    /// <param name="duration">The longest the load runs.</param>
+    /// <param name="duration">The longest the load sends new requests; those in flight then finish.</param>
     public static VisitLoad Start(Uri baseAddress, int connections, int requests, TimeSpan duration)
     {
         var load = new VisitLoad(baseAddress, connections);
-        load._stop.CancelAfter(duration);
+        load._stopSending.CancelAfter(duration);
         load.Completion = load.RunAsync(connections, requests);
         return load;
     }
@@ -55,29 +57,33 @@ internal sealed class VisitLoad : IAsyncDisposable
     /// <summary>Waits until <paramref name="pages"/> pages have arrived.</summary>
     public async Task WaitForOkAsync(long pages, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (Ok < pages)
+        await Poll.UntilAsync(() => Completion.IsCompleted || Ok >= pages, timeout, $"{pages} pages", ToString);
+        if (Ok < pages)
         {
-            if (Completion.IsCompleted || DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"{pages} pages did not arrive within {timeout}: {this}");
-            }
-
-            await Task.Delay(1);
+            throw new InvalidOperationException($"the load ended before {pages} pages arrived: {this}");
         }
     }
 
+    /// <summary>Sends nothing more and waits for the answers to what is in flight: then every visit stored was answered.</summary>
+    public async Task FinishAsync()
+    {
+        await _stopSending.CancelAsync();
+        await Completion;
+    }
+
+    /// <summary>Abandons what is in flight, as a client that goes away does.</summary>
     public async Task StopAsync()
     {
-        await _stop.CancelAsync();
-        await Completion;
+        await _abandon.CancelAsync();
+        await FinishAsync();
     }
 
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
         _client.Dispose();
-        _stop.Dispose();
+        _stopSending.Dispose();
+        _abandon.Dispose();
     }
 
     public override string ToString() =>
@@ -86,12 +92,12 @@ internal sealed class VisitLoad : IAsyncDisposable
 
     private async Task RunAsync(int connections, int requests)
     {
-        var options = new ParallelOptions { MaxDegreeOfParallelism = connections, CancellationToken = _stop.Token };
+        var options = new ParallelOptions { MaxDegreeOfParallelism = connections, CancellationToken = _stopSending.Token };
         try
         {
-            await Parallel.ForEachAsync(Enumerable.Range(0, requests), options, (_, ct) => VisitAsync(ct));
+            await Parallel.ForEachAsync(Enumerable.Range(0, requests), options, (_, _) => VisitAsync(_abandon.Token));
         }
-        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        catch (OperationCanceledException) when (_stopSending.IsCancellationRequested)
         {
             // Stopped by the test or by the time bound.
         }

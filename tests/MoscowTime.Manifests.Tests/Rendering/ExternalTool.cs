@@ -1,13 +1,6 @@
-using System.Diagnostics;
-
 namespace MoscowTime.Manifests.Tests.Rendering;
 
-internal sealed record ToolResult(int ExitCode, string StandardOutput, string StandardError)
-{
-    public string[] OutputLines => StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-}
-
-/// <summary>Runs the command-line tools the manifests are checked with (kubectl, bash, shellcheck).</summary>
+/// <summary>Finds the command-line tools the manifests are checked with (kubectl, bash, shellcheck) and runs them.</summary>
 internal static class ExternalTool
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
@@ -33,38 +26,11 @@ internal static class ExternalTool
         return path;
     }
 
-    public static ToolResult Run(
+    /// <summary>Runs the tool from the repository root unless told otherwise.</summary>
+    public static CommandResult Run(
         string file,
         IEnumerable<string> arguments,
         string? workingDirectory = null,
-        IReadOnlyDictionary<string, string>? environment = null)
-    {
-        var start = new ProcessStartInfo(file)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = workingDirectory ?? Repository.Root,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
-        {
-            start.Environment[name] = value;
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {file}");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(Timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', start.ArgumentList)} did not finish in {Timeout}");
-        }
-
-        return new ToolResult(process.ExitCode, output.Result, error.Result);
-    }
+        IReadOnlyDictionary<string, string>? environment = null) =>
+        Command.RunAsync(file, arguments, Timeout, environment, workingDirectory ?? Repository.Root).GetAwaiter().GetResult();
 }

@@ -1,13 +1,19 @@
-namespace MoscowTime.Manifests.Tests.Rendering;
+namespace MoscowTime.Testing;
 
-/// <summary>Paths in the checkout the tests run from.</summary>
-internal static class Repository
+/// <summary>Paths in the checkout the tests run from, and in the shared/ folder CI clones beside it.</summary>
+public static class Repository
 {
     public static string Root { get; } = FindRoot();
 
     public static string Kustomize => System.IO.Path.Combine(Root, "kustomize");
 
     public static string Path(params string[] parts) => System.IO.Path.Combine([Root, .. parts]);
+
+    public static string Overlay(string name) => System.IO.Path.Combine(Kustomize, "overlays", name);
+
+    /// <summary>Builds local stand-ins for the mcr.microsoft.com/dotnet images where none can be pulled.</summary>
+    public static string BaseImagesScript { get; } =
+        System.IO.Path.GetFullPath(System.IO.Path.Combine(Root, "..", "shared", "containers", "make-dotnet-base-images.sh"));
 
     private static string FindRoot()
     {

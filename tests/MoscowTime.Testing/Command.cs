@@ -1,11 +1,13 @@
 using System.ComponentModel;
 using System.Diagnostics;
 
-namespace MoscowTime.EndToEnd.Tests.Infrastructure;
+namespace MoscowTime.Testing;
 
 public sealed record CommandResult(string CommandLine, int ExitCode, string StandardOutput, string StandardError)
 {
     public bool Succeeded => ExitCode == 0;
+
+    public string[] OutputLines => StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
     public CommandResult EnsureSuccess() =>
         Succeeded ? this : throw new InvalidOperationException($"`{CommandLine}` exited with {ExitCode}:\n{Tail(StandardError)}\n{Tail(StandardOutput)}");
@@ -14,7 +16,10 @@ public sealed record CommandResult(string CommandLine, int ExitCode, string Stan
         string.Join('\n', text.TrimEnd().Split('\n').TakeLast(lines));
 }
 
-/// <summary>Runs a program to completion with a deadline, capturing what it prints.</summary>
+/// <summary>
+/// Runs a program to completion with a deadline, capturing what it prints: the one way tests run
+/// tools (kubectl, podman, bash) and our apps' one-shot commands. Long-running apps are <see cref="ChildProcess"/>.
+/// </summary>
 public static class Command
 {
     public static async Task<CommandResult> RunAsync(
