@@ -236,21 +236,8 @@ public sealed class StatefulSetPodTests(ContainerImages images, ITestOutputHelpe
     private static string ReadOnly(string path) => $"file:{path}?immutable=1";
 
     private static async Task<T> WaitForAsync<T>(Func<Task<T?>> attempt, TimeSpan budget, string what)
-        where T : class
-    {
-        using var deadline = new CancellationTokenSource(budget);
-        while (!deadline.IsCancellationRequested)
-        {
-            if (await attempt() is { } result)
-            {
-                return result;
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(500), CancellationToken.None);
-        }
-
-        throw new TimeoutException($"Waited {budget.TotalSeconds:0} s for {what}.");
-    }
+        where T : class =>
+        (await Poll.UntilAsync<T?>(attempt, result => result is not null, budget, what))!;
 
     private sealed record VisitsReply(string Pod, long Visits);
 }

@@ -20,7 +20,7 @@ namespace MoscowTime.Manifests.Tests;
 public sealed class ProbeEndpointTests
 {
     /// <summary>How long a fresh app may take to answer 200: the startup probe allows far longer.</summary>
-    private static readonly TimeSpan StartupAllowance = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan StartupAllowance = TimeSpan.FromSeconds(30);
 
     /// <summary>A final backup of a 10 MiB database takes well under a second.</summary>
     private static readonly TimeSpan FinalBackupAllowance = TimeSpan.FromSeconds(5);
@@ -130,20 +130,16 @@ public sealed class ProbeEndpointTests
         }
     }
 
-    private static async Task<HttpStatusCode> StatusOnceStarted(HttpClient client, string path)
-    {
-        var deadline = DateTime.UtcNow + StartupAllowance;
-        while (true)
-        {
-            using var response = await client.GetAsync(path);
-            if (response.StatusCode == HttpStatusCode.OK || DateTime.UtcNow > deadline)
+    private static Task<HttpStatusCode> StatusOnceStarted(HttpClient client, string path) =>
+        Poll.UntilAsync(
+            async () =>
             {
+                using var response = await client.GetAsync(path);
                 return response.StatusCode;
-            }
-
-            await Task.Delay(100);
-        }
-    }
+            },
+            status => status == HttpStatusCode.OK,
+            StartupAllowance,
+            $"{path} to answer 200 once started");
 
     private sealed record PodVisits(string Pod, long Visits);
 }

@@ -181,15 +181,8 @@ public sealed class BackupLoopTests : IDisposable
 
     private string[] Files() => Directory.Exists(Backups) ? Directory.GetFiles(Backups).Select(path => Path.GetFileName(path)).ToArray() : [];
 
-    private async Task Until(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for the backup directory, which holds [{string.Join(", ", Files())}]");
-            await Task.Delay(10);
-        }
-    }
+    private Task Until(Func<bool> condition, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(condition))] string what = "") =>
+        Poll.UntilAsync(condition, TimeSpan.FromSeconds(30), what, () => $"the backup directory holds [{string.Join(", ", Files())}]");
 
     public void Dispose() => _dir.Dispose();
 }

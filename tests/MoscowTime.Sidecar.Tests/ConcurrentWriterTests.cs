@@ -6,8 +6,10 @@ namespace MoscowTime.Sidecar.Tests;
 
 public sealed class ConcurrentWriterTests : IDisposable
 {
-    private static readonly TimeSpan LoadDuration = TimeSpan.FromSeconds(4);
-    private const int MaxRequests = 100_000;
+    /// <summary>The load runs until this many backups were taken during it, however fast the machine is.</summary>
+    private const int BackupsUnderLoad = 5;
+    private const int MaxRequests = 200_000;
+    private static readonly TimeSpan LoadBound = TimeSpan.FromSeconds(90);
 
     private readonly TempDirectory _dir = new("backup-under-load");
 
@@ -28,7 +30,12 @@ public sealed class ConcurrentWriterTests : IDisposable
         await using var sidecar = await SidecarHost.StartAsync(Database, Backups, time: null,
             "--Backup:Interval=00:00:00.200", "--Backup:Retain=1000");
 
-        var (ok, refused) = await HammerAsync(client);
+        using var enough = new CancellationTokenSource(LoadBound);
+        var hammer = HammerAsync(client, enough.Token);
+        await Poll.UntilAsync(() => sidecar.Catalog.List().Count >= BackupsUnderLoad || hammer.IsCompleted, LoadBound,
+            $"{BackupsUnderLoad} backups taken while the web app writes");
+        await enough.CancelAsync();
+        var (ok, refused) = await hammer;
         var total = (await client.GetFromJsonAsync<PodVisits>("/visits"))!.Visits;
         await UntilNewestBackupHoldsAsync(sidecar, total);
         await sidecar.App.StopAsync();
@@ -36,7 +43,7 @@ public sealed class ConcurrentWriterTests : IDisposable
         Assert.Equal(0, refused);
         Assert.Equal(ok, total);
         var backups = sidecar.Catalog.List().Reverse().ToList();
-        Assert.True(backups.Count >= 5, $"only {backups.Count} backups in {LoadDuration.TotalSeconds} s of load");
+        Assert.True(backups.Count >= BackupsUnderLoad, $"only {backups.Count} backups under a load of {MaxRequests} requests");
         var counts = backups.Select(backup =>
         {
             var check = VisitsFile.Check(backup.Path);
@@ -53,13 +60,13 @@ public sealed class ConcurrentWriterTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     /// <returns>Visits answered 200, and answers that were anything else.</returns>
-    private static async Task<(long Ok, long Refused)> HammerAsync(HttpClient client)
+    /// <param name="enough">Stops sending; what is in flight is still answered and counted.</param>
+    private static async Task<(long Ok, long Refused)> HammerAsync(HttpClient client, CancellationToken enough)
     {
         long ok = 0, refused = 0, sent = 0;
-        var until = DateTime.UtcNow + LoadDuration;
         var workers = Enumerable.Range(0, 16).Select(async _ =>
         {
-            while (DateTime.UtcNow < until && Interlocked.Increment(ref sent) <= MaxRequests)
+            while (!enough.IsCancellationRequested && Interlocked.Increment(ref sent) <= MaxRequests)
             {
                 using var response = await client.GetAsync("/");
                 await response.Content.ReadAsStringAsync();
@@ -70,25 +77,13 @@ public sealed class ConcurrentWriterTests : IDisposable
         return (ok, refused);
     }
 
-    private static async Task UntilReadyAsync(HttpClient client)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while ((await client.GetAsync("/readyz")).StatusCode != HttpStatusCode.OK)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the web app never got ready");
-            await Task.Delay(50);
-        }
-    }
+    private static Task<HttpStatusCode> UntilReadyAsync(HttpClient client) =>
+        Poll.UntilAsync(async () => (await client.GetAsync("/readyz")).StatusCode, status => status == HttpStatusCode.OK,
+            TimeSpan.FromSeconds(30), "the web app to get ready");
 
-    private static async Task UntilNewestBackupHoldsAsync(SidecarHost sidecar, long visits)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (sidecar.Catalog.List() is not [var newest, ..] || VisitsFile.Check(newest.Path).Visits != visits)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"no backup caught up with {visits} visits");
-            await Task.Delay(50);
-        }
-    }
+    private static Task<long?> UntilNewestBackupHoldsAsync(SidecarHost sidecar, long visits) =>
+        Poll.UntilAsync(() => sidecar.Catalog.List() is [var newest, ..] ? VisitsFile.Check(newest.Path).Visits : null,
+            held => held == visits, TimeSpan.FromSeconds(30), $"a backup holding all {visits} visits");
 
     private sealed record PodVisits(string Pod, long Visits);
 }

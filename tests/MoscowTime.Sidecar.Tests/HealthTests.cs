@@ -126,14 +126,15 @@ public sealed class HealthTests : IDisposable
             Assert.Contains("no progress", body.GetProperty("reason").GetString(), StringComparison.Ordinal);
         }
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
         var before = sidecar.Passes;
-        while (sidecar.Passes == before)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the loop never finished its pass");
-            _time.Advance(TimeSpan.FromSeconds(1));
-            await Task.Delay(20);
-        }
+        await Poll.UntilAsync(
+            () =>
+            {
+                _time.Advance(TimeSpan.FromSeconds(1));
+                return sidecar.Passes != before;
+            },
+            TimeSpan.FromSeconds(30),
+            "the loop to finish its pass once the lock is gone");
 
         Assert.Equal(HttpStatusCode.OK, (await sidecar.GetJsonAsync("/livez")).Status);
     }
@@ -187,15 +188,8 @@ public sealed class HealthTests : IDisposable
         }
     }
 
-    private static async Task Until(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the backup loop");
-            await Task.Delay(5);
-        }
-    }
+    private static Task Until(Func<bool> condition, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(condition))] string what = "") =>
+        Poll.UntilAsync(condition, TimeSpan.FromSeconds(30), what);
 
     /// <summary>Rollback-journal mode, where a writer's EXCLUSIVE lock keeps every reader out.</summary>
     private void CreateRollbackJournalDatabase(long visits)
@@ -213,21 +207,20 @@ public sealed class HealthTests : IDisposable
         return connection;
     }
 
-    private async Task UntilHealthzAsync(SidecarHost sidecar, HttpStatusCode wanted)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (true)
-        {
-            var (status, body) = await sidecar.GetJsonAsync("/healthz");
-            if (status == wanted)
+    private Task<(HttpStatusCode Status, JsonElement Body)> UntilHealthzAsync(SidecarHost sidecar, HttpStatusCode wanted) =>
+        Poll.UntilAsync(
+            async () =>
             {
-                return;
-            }
+                var answer = await sidecar.GetJsonAsync("/healthz");
+                if (answer.Status != wanted)
+                {
+                    // Lets retry delays and the next interval pass on the fake clock.
+                    _time.Advance(TimeSpan.FromSeconds(1));
+                }
 
-            Assert.True(DateTime.UtcNow < deadline, $"/healthz stayed {status}: {body}");
-            // Lets retry delays and the next interval pass on the fake clock.
-            _time.Advance(TimeSpan.FromSeconds(1));
-            await Task.Delay(20);
-        }
-    }
+                return answer;
+            },
+            answer => answer.Status == wanted,
+            TimeSpan.FromSeconds(30),
+            $"/healthz to answer {wanted}");
 }

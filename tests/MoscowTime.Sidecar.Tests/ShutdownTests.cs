@@ -65,21 +65,9 @@ public sealed partial class ShutdownTests : IDisposable
             .. args,
         ]);
 
-    private static async Task<T> Until<T>(Func<T?> find)
-        where T : class
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (true)
-        {
-            if (find() is { } found)
-            {
-                return found;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the sidecar");
-            await Task.Delay(20);
-        }
-    }
+    private static async Task<T> Until<T>(Func<T?> find, [System.Runtime.CompilerServices.CallerArgumentExpression(nameof(find))] string what = "")
+        where T : class =>
+        (await Poll.UntilAsync(find, found => found is not null, TimeSpan.FromSeconds(30), what))!;
 
     [GeneratedRegex(@"^visits-\d{8}T\d{6}\.\d{3}Z\.db$")]
     private static partial Regex BackupName();

@@ -70,14 +70,8 @@ internal sealed class SidecarHost : IAsyncDisposable
         return State.Status;
     }
 
-    public async Task WaitForPassesAsync(long count)
-    {
-        using var timeout = new CancellationTokenSource(PassTimeout);
-        while (Passes < count)
-        {
-            await Task.Delay(5, timeout.Token);
-        }
-    }
+    public Task WaitForPassesAsync(long count) =>
+        Poll.UntilAsync(() => Passes >= count, PassTimeout, $"{count} backup passes", () => $"{Passes} passes");
 
     public async Task<(HttpStatusCode Status, JsonElement Body)> GetJsonAsync(string path)
     {

@@ -2,6 +2,7 @@ using Dapper;
 using Microsoft.Data.Sqlite;
 using MoscowTime.Sidecar.Backups;
 using MoscowTime.Storage;
+using MoscowTime.Testing;
 
 namespace MoscowTime.Sidecar.Tests;
 
@@ -36,26 +37,8 @@ internal static class VisitsFile
             """);
     }
 
-    /// <summary>
-    /// Overwrites the middle of the file with garbage, after moving every committed page out of the
-    /// WAL, the way a failing disk or a stray write would: the header still looks fine.
-    /// </summary>
-    public static void Corrupt(string path)
-    {
-        if (File.Exists(path + "-wal"))
-        {
-            using var connection = SqliteDatabase.OpenWriter(path, create: false);
-            connection.Execute("PRAGMA wal_checkpoint(TRUNCATE);");
-        }
-
-        using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
-        var pageSize = 4096;
-        var garbage = new byte[Math.Max(pageSize, (int)Math.Min(file.Length - pageSize, 4 * pageSize))];
-        Array.Fill(garbage, (byte)0xAB);
-        file.Position = pageSize;
-        file.Write(garbage);
-        file.Flush(flushToDisk: true);
-    }
+    /// <summary>Garbage over every page but the first, the way a failing disk or a stray write would: the header still looks fine.</summary>
+    public static void Corrupt(string path) => DatabaseDamage.Inflict(path, Damage.Garbage);
 
     /// <summary>A backup file with <paramref name="visits"/> visits under the name the sidecar would give it.</summary>
     public static string Backup(string directory, string databasePath, DateTimeOffset takenAt, long visits)

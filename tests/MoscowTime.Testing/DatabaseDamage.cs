@@ -1,7 +1,7 @@
 using Dapper;
 using MoscowTime.Storage;
 
-namespace MoscowTime.Faults.Tests.Processes;
+namespace MoscowTime.Testing;
 
 /// <summary>What can happen to a database file behind the app's back.</summary>
 public enum Damage
@@ -22,7 +22,8 @@ public enum Damage
     Header,
 }
 
-internal static class DatabaseDamage
+/// <summary>The one way tests damage a database: the same faults for the web app, the sidecar and restore.</summary>
+public static class DatabaseDamage
 {
     private const int PageSize = 4096;
 
@@ -63,6 +64,11 @@ internal static class DatabaseDamage
 
     private static void Checkpoint(string path)
     {
+        if (!File.Exists(path + "-wal"))
+        {
+            return; // nothing to move, and opening a backup as the writer would turn it into WAL mode
+        }
+
         using var connection = SqliteDatabase.OpenWriter(path, create: false);
         connection.Execute("PRAGMA wal_checkpoint(TRUNCATE);");
     }
@@ -76,7 +82,11 @@ internal static class DatabaseDamage
 
     private static void Overwrite(string path, int offset, int count)
     {
-        Assert.True(count > 0, $"{path} has nothing past byte {offset} to damage");
+        if (count <= 0)
+        {
+            throw new InvalidOperationException($"{path} has nothing past byte {offset} to damage");
+        }
+
         using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
         file.Position = offset;
         file.Write(Enumerable.Repeat((byte)0xAB, count).ToArray());
