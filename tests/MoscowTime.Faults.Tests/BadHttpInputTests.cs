@@ -125,7 +125,9 @@ public sealed class BadHttpInputTests(ITestOutputHelper output) : IDisposable
         await using var web = await Apps.StartWebAsync(Database);
         using var client = new HttpClient { BaseAddress = web.BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
 
-        var slow = Enumerable.Range(0, 16).Select(_ => DripHeadersAsync(web.BaseAddress!, TimeSpan.FromSeconds(1), maxBytes: 45)).ToList();
+        // Kestrel's timeout runs on the wall clock. Never before it, and long after it only on a
+        // machine too starved to matter: the upper bound is the timeout again, not a few seconds.
+        var slow = Enumerable.Range(0, 16).Select(_ => DripHeadersAsync(web.BaseAddress!, TimeSpan.FromSeconds(1), maxBytes: 75)).ToList();
         for (var served = 0; served < 5; served++)
         {
             await Task.Delay(TimeSpan.FromSeconds(2));
@@ -136,7 +138,7 @@ public sealed class BadHttpInputTests(ITestOutputHelper output) : IDisposable
         foreach (var closedAfter in await Task.WhenAll(slow))
         {
             output.WriteLine($"slow connection closed after {closedAfter.TotalSeconds:F1} s");
-            Assert.InRange(closedAfter, headersTimeout - TimeSpan.FromSeconds(1), headersTimeout + TimeSpan.FromSeconds(8));
+            Assert.InRange(closedAfter, headersTimeout - TimeSpan.FromSeconds(1), 2 * headersTimeout);
         }
 
         await AssertStillHealthyAsync(web);
@@ -169,7 +171,7 @@ public sealed class BadHttpInputTests(ITestOutputHelper output) : IDisposable
         var peak = ResidentBytes(web.Process.Id);
         await AssertStillHealthyAsync(web);
         var after = await Poll.UntilAsync(() => SettledRssAsync(web.Process.Id), rss => rss <= baseline + Tolerance,
-            TimeSpan.FromSeconds(15), $"RSS back within {Tolerance / 1024 / 1024} MiB of the baseline {baseline / 1024 / 1024} MiB");
+            TimeSpan.FromSeconds(30), $"RSS back within {Tolerance / 1024 / 1024} MiB of the baseline {baseline / 1024 / 1024} MiB");
 
         output.WriteLine($"10,000 connections in {took.TotalSeconds:F1} s; answers {{{string.Join(", ", answers.Select(a => $"{a.Key}: {a.Value}"))}}}; " +
             $"RSS baseline {baseline / 1024 / 1024} MiB, right after {peak / 1024 / 1024} MiB, settled {after / 1024 / 1024} MiB");
