@@ -65,8 +65,10 @@ public sealed partial class ContentionTests(ITestOutputHelper output) : IDisposa
             Assert.Equal(load.Ok, Databases.StoredVisits(Database));
         }
 
-        var health = await Probe.GetAsync(backup, "/healthz");
-        Assert.True(health.Status == HttpStatusCode.OK, $"healthz after the load: {health}");
+        // With 100 ms passes, MaxAge is 300 ms: a starved machine can hold the loop back that long
+        // now and then. What matters is that the sidecar is healthy again by itself once the load ends.
+        await Poll.UntilAsync(() => Probe.GetAsync(backup, "/healthz"), health => health.Status == HttpStatusCode.OK,
+            TimeSpan.FromSeconds(30), "the sidecar's /healthz to answer 200 after the load");
         Assert.Equal(0, await Apps.StopAsync(sidecar));
         Assert.DoesNotContain("fail:", web.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("fail:", sidecar.Output, StringComparison.Ordinal);
