@@ -18,6 +18,15 @@ public sealed class MonitoringComponentTests
         Assert.Equal("kustomize.config.k8s.io/v1alpha1", kustomization["apiVersion"]);
     }
 
+    [Fact]
+    public void Readme_shows_the_one_line_a_site_overlay_adds()
+    {
+        // The same line, relative to a site overlay beside the checkout, that these tests render.
+        var readme = File.ReadAllText(Repository.Path("README.md"));
+
+        Assert.Contains("components:\n  - ../kustomize/components/monitoring\n", readme, StringComparison.Ordinal);
+    }
+
     [Theory, BothOverlays]
     public void Component_adds_a_PodMonitor_a_PrometheusRule_and_a_dashboard_and_changes_nothing_else(string overlay)
     {
