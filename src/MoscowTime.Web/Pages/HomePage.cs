@@ -73,7 +73,6 @@ public sealed class HomePage
         $"default-src 'none'; style-src '{Sha256(Stylesheet)}'; script-src '{Sha256(Script)}'; connect-src 'self'; " +
         "img-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-    private readonly MoscowClock _clock;
     private readonly string _head;
     private readonly string _pod;
     private readonly int _maxLength;
@@ -81,7 +80,6 @@ public sealed class HomePage
     public HomePage(PodIdentity pod, MoscowClock clock)
     {
         var html = HtmlEncoder.Default;
-        _clock = clock;
         _pod = html.Encode(pod.Name);
         _head = $"""
             <!doctype html>
@@ -107,7 +105,7 @@ public sealed class HomePage
     /// </summary>
     public async Task WriteAsync(HttpResponse response, DateTimeOffset moscow, long visits, PeerSnapshot peers, HourlyVisits? history)
     {
-        var chart = history is null ? "" : VisitChart.Render(history, _clock);
+        var chart = history is null ? "" : VisitChart.Render(history);
         var buffer = ArrayPool<byte>.Shared.Rent(_maxLength + Encoding.UTF8.GetMaxByteCount(peers.RowsHtml.Length + chart.Length));
         try
         {

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using MoscowTime.Web.Time;
 
 namespace MoscowTime.Web.Pages;
 
@@ -27,12 +26,12 @@ public static class VisitChart
         .chart text{fill:#9aa4ad;font-size:10px;text-anchor:middle;font-variant-numeric:tabular-nums}
         """;
 
-    public static string Render(HourlyVisits history, MoscowClock clock)
+    public static string Render(HourlyVisits history)
     {
         var counts = history.Counts;
         var max = Math.Max(1, counts.Max());
         var busiest = IndexOfMax(counts);
-        string Hour(int i) => clock.InMoscow(history.FirstHour.AddHours(i)).ToString("HH:mm", CultureInfo.InvariantCulture);
+        string Hour(int i) => history.Labels[i];
 
         var svg = new StringBuilder(3072);
         svg.Append(CultureInfo.InvariantCulture, $"""

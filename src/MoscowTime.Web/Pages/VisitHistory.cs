@@ -1,11 +1,14 @@
+using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using MoscowTime.Storage;
+using MoscowTime.Web.Time;
 
 namespace MoscowTime.Web.Pages;
 
 /// <summary>This pod's visits per UTC hour over the last 24 hours, starting with the oldest.</summary>
-public sealed record HourlyVisits(DateTimeOffset FirstHour, IReadOnlyList<long> Counts)
+/// <param name="Labels">Each hour's start on Moscow's wall clock ("13:00").</param>
+public sealed record HourlyVisits(IReadOnlyList<string> Labels, IReadOnlyList<long> Counts)
 {
     public long Total => Counts.Sum();
 }
@@ -15,7 +18,7 @@ public sealed record HourlyVisits(DateTimeOffset FirstHour, IReadOnlyList<long> 
 /// hours and the total before this hour are read at most once a minute, and this hour's count is
 /// the visit's own number minus that total, so it agrees with the count the page shows.
 /// </summary>
-public sealed class VisitHistory(IOptions<VisitStoreOptions> options, TimeProvider time)
+public sealed class VisitHistory(IOptions<VisitStoreOptions> options, MoscowClock clock, TimeProvider time)
 {
     public const int Hours = 24;
 
@@ -42,7 +45,7 @@ public sealed class VisitHistory(IOptions<VisitStoreOptions> options, TimeProvid
         }
 
         long[] counts = [.. earlier.Counts, Math.Max(0, visitsNow - earlier.TotalBefore)];
-        return new HourlyVisits(thisHour.AddHours(1 - Hours), counts);
+        return new HourlyVisits(earlier.Labels, counts);
     }
 
     private static Earlier? Fresh(Earlier? earlier, DateTimeOffset thisHour, DateTimeOffset now) =>
@@ -80,8 +83,12 @@ public sealed class VisitHistory(IOptions<VisitStoreOptions> options, TimeProvid
         var stored = VisitQueries.HoursBetween(connection, transaction, first, thisHour).ToDictionary(hour => hour.Hour, hour => hour.Visits, StringComparer.Ordinal);
         var totalBefore = VisitQueries.TotalBefore(connection, transaction, thisHour);
         var counts = Enumerable.Range(0, Hours - 1).Select(i => stored.GetValueOrDefault(VisitQueries.HourOf(first.AddHours(i)))).ToArray();
-        return new Earlier(thisHour, now, counts, totalBefore);
+        // Formatted here, once a minute, rather than 30 times per page.
+        var labels = Enumerable.Range(0, Hours)
+            .Select(i => clock.InMoscow(first.AddHours(i)).ToString("HH:mm", CultureInfo.InvariantCulture))
+            .ToArray();
+        return new Earlier(thisHour, now, counts, totalBefore, labels);
     }
 
-    private sealed record Earlier(DateTimeOffset ThisHour, DateTimeOffset ReadAt, long[] Counts, long TotalBefore);
+    private sealed record Earlier(DateTimeOffset ThisHour, DateTimeOffset ReadAt, long[] Counts, long TotalBefore, string[] Labels);
 }
