@@ -28,54 +28,62 @@ public static class VisitChart
 
     public static string Render(HourlyVisits history)
     {
-        var counts = history.Counts;
-        var max = Math.Max(1, counts.Max());
-        var busiest = IndexOfMax(counts);
-        string Hour(int i) => history.Labels[i];
-
-        var svg = new StringBuilder(3072);
-        svg.Append(CultureInfo.InvariantCulture, $"""
+        var finished = history.Finished;
+        var now = history.ThisHour;
+        var scale = Scale(Math.Max(finished.Most, now));
+        var (busiest, most) = now >= finished.Most ? (VisitHistory.Hours - 1, now) : (finished.Busiest, finished.Most);
+        var label = finished.Labels;
+        var height = BarHeight(now, scale);
+        return string.Create(CultureInfo.InvariantCulture, $"""
             <figure id="history">
             <svg id="visits-chart" class="chart" role="img" aria-labelledby="visits-chart-title visits-chart-desc" width="{Width}" height="{Height}" viewBox="0 0 {Width} {Height}">
             <title id="visits-chart-title">Visits to this pod per hour, last 24 hours</title>
-            <desc id="visits-chart-desc">{history.Total} visits in the last 24 hours, Moscow time: {counts[^1]} in the current hour, from {Hour(counts.Count - 1)}; the busiest hour, from {Hour(busiest)}, had {counts[busiest]}.</desc>
-
-            """);
-        for (var i = 0; i < counts.Count; i++)
-        {
-            var height = counts[i] == 0 ? 0 : Math.Max(1, (int)Math.Round(counts[i] * (double)PlotHeight / max));
-            var now = i == counts.Count - 1 ? " class=\"now\"" : "";
-            svg.Append(CultureInfo.InvariantCulture,
-                $"<rect{now} x=\"{Margin + (i * Step) + 1}\" y=\"{PlotHeight - height}\" width=\"{BarWidth}\" height=\"{height}\"><title>{Hour(i)}: {counts[i]} visits</title></rect>\n");
-        }
-
-        svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"0\" y1=\"{PlotHeight}.5\" x2=\"{Width}\" y2=\"{PlotHeight}.5\"/>\n");
-        // Every sixth hour, counted back from this one, so the newest bar is always labelled.
-        for (var i = counts.Count - 1; i >= 0; i -= 6)
-        {
-            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Margin + (i * Step) + (Step / 2)}\" y=\"{Height - 2}\">{Hour(i)}</text>\n");
-        }
-
-        svg.Append(CultureInfo.InvariantCulture, $"""
+            <desc id="visits-chart-desc">{history.Total} visits in the last 24 hours, Moscow time: {now} in the current hour, from {label[^1]}; the busiest hour, from {label[busiest]}, had {most}.</desc>
+            {finished.DrawnAt(scale, DrawFinished)}<rect class="now" x="{BarX(VisitHistory.Hours - 1)}" y="{PlotHeight - height}" width="{BarWidth}" height="{height}"><title>{label[^1]}: {now} visits</title></rect>
             </svg>
             <figcaption>Visits per hour, Moscow time: <span id="visits-24h">{history.Total}</span> in the last 24 hours</figcaption>
             </figure>
             """);
+    }
+
+    /// <summary>The finished hours' bars, the axis and the hour labels: the same for every visit at one scale.</summary>
+    private static string DrawFinished(FinishedHours finished, long scale)
+    {
+        var svg = new StringBuilder(3072);
+        for (var i = 0; i < finished.Counts.Count; i++)
+        {
+            var height = BarHeight(finished.Counts[i], scale);
+            svg.Append(CultureInfo.InvariantCulture,
+                $"<rect x=\"{BarX(i)}\" y=\"{PlotHeight - height}\" width=\"{BarWidth}\" height=\"{height}\"><title>{finished.Labels[i]}: {finished.Counts[i]} visits</title></rect>\n");
+        }
+
+        svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"0\" y1=\"{PlotHeight}.5\" x2=\"{Width}\" y2=\"{PlotHeight}.5\"/>\n");
+        // Every sixth hour, counted back from this one, so the newest bar is always labelled.
+        for (var i = VisitHistory.Hours - 1; i >= 0; i -= 6)
+        {
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{BarX(i) - 1 + (Step / 2)}\" y=\"{Height - 2}\">{finished.Labels[i]}</text>\n");
+        }
+
         return svg.ToString();
     }
 
-    private static int IndexOfMax(IReadOnlyList<long> counts)
+    private static int BarX(int hour) => Margin + (hour * Step) + 1;
+
+    private static int BarHeight(long visits, long scale) =>
+        visits == 0 ? 0 : Math.Max(1, (int)Math.Round(visits * (double)PlotHeight / scale));
+
+    /// <summary>The top of the chart: the next 1, 2 or 5 × 10ⁿ at or above the busiest hour.</summary>
+    private static long Scale(long most)
     {
-        var best = 0;
-        for (var i = 1; i < counts.Count; i++)
+        for (var power = 1L; ; power *= 10)
         {
-            // The later of equal hours: "busiest" then reads as the most recent peak.
-            if (counts[i] >= counts[best])
+            foreach (var step in (ReadOnlySpan<long>)[1, 2, 5])
             {
-                best = i;
+                if (step * power >= most)
+                {
+                    return step * power;
+                }
             }
         }
-
-        return best;
     }
 }

@@ -6,11 +6,67 @@ using MoscowTime.Web.Time;
 
 namespace MoscowTime.Web.Pages;
 
-/// <summary>This pod's visits per UTC hour over the last 24 hours, starting with the oldest.</summary>
-/// <param name="Labels">Each hour's start on Moscow's wall clock ("13:00").</param>
-public sealed record HourlyVisits(IReadOnlyList<string> Labels, IReadOnlyList<long> Counts)
+/// <summary>This pod's last 24 hours: the 23 finished ones as read, and this one so far.</summary>
+public sealed record HourlyVisits(FinishedHours Finished, long ThisHour)
 {
-    public long Total => Counts.Sum();
+    public long Total => Finished.Total + ThisHour;
+}
+
+/// <summary>The 23 finished hours before this one, oldest first, as read from the file.</summary>
+public sealed class FinishedHours
+{
+    private volatile Drawing? _drawn;
+
+    internal FinishedHours(DateTimeOffset thisHour, DateTimeOffset readAt, long[] counts, long totalBefore, string[] labels)
+    {
+        ThisHourStart = thisHour;
+        ReadAt = readAt;
+        Counts = counts;
+        TotalBefore = totalBefore;
+        Labels = labels;
+        Total = counts.Sum();
+        for (var i = 0; i < counts.Length; i++)
+        {
+            // The later of equal hours: "busiest" then reads as the most recent peak.
+            if (counts[i] >= counts[Busiest])
+            {
+                Busiest = i;
+            }
+        }
+    }
+
+    public IReadOnlyList<long> Counts { get; }
+
+    /// <summary>Each of the 24 hours' start on Moscow's wall clock ("13:00"), this hour last.</summary>
+    public IReadOnlyList<string> Labels { get; }
+
+    public long Total { get; }
+    public int Busiest { get; }
+    public long Most => Counts[Busiest];
+
+    internal DateTimeOffset ThisHourStart { get; }
+    internal DateTimeOffset ReadAt { get; }
+
+    /// <summary>Every visit counted before this hour.</summary>
+    internal long TotalBefore { get; }
+
+    /// <summary>
+    /// These hours drawn at one scale, kept: under load every visit changes only this hour's bar,
+    /// and the scale only when it outgrows a step.
+    /// </summary>
+    public string DrawnAt(long scale, Func<FinishedHours, long, string> draw)
+    {
+        if (_drawn is { } drawn && drawn.Scale == scale)
+        {
+            return drawn.Svg;
+        }
+
+        var svg = draw(this, scale);
+        _drawn = new Drawing(scale, svg);
+        return svg;
+    }
+
+    private sealed record Drawing(long Scale, string Svg);
 }
 
 /// <summary>
@@ -30,7 +86,7 @@ public sealed class VisitHistory(IOptions<VisitStoreOptions> options, MoscowCloc
 
     private readonly string _databasePath = options.Value.DatabasePath;
     private readonly Lock _reading = new();
-    private volatile Earlier? _earlier;
+    private volatile FinishedHours? _finished;
 
     /// <param name="visitsNow">This pod's count including the visit being served.</param>
     /// <returns>Null when the file cannot be read; the page then goes without its chart.</returns>
@@ -38,32 +94,26 @@ public sealed class VisitHistory(IOptions<VisitStoreOptions> options, MoscowCloc
     {
         var now = time.GetUtcNow();
         var thisHour = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero);
-        var earlier = Fresh(_earlier, thisHour, now) ?? ReadOnce(thisHour, now);
-        if (earlier is null)
-        {
-            return null;
-        }
-
-        long[] counts = [.. earlier.Counts, Math.Max(0, visitsNow - earlier.TotalBefore)];
-        return new HourlyVisits(earlier.Labels, counts);
+        var finished = Fresh(_finished, thisHour, now) ?? ReadOnce(thisHour, now);
+        return finished is null ? null : new HourlyVisits(finished, Math.Max(0, visitsNow - finished.TotalBefore));
     }
 
-    private static Earlier? Fresh(Earlier? earlier, DateTimeOffset thisHour, DateTimeOffset now) =>
-        earlier is not null && earlier.ThisHour == thisHour && now - earlier.ReadAt < RefreshAfter ? earlier : null;
+    private static FinishedHours? Fresh(FinishedHours? finished, DateTimeOffset thisHour, DateTimeOffset now) =>
+        finished is not null && finished.ThisHourStart == thisHour && now - finished.ReadAt < RefreshAfter ? finished : null;
 
-    private Earlier? ReadOnce(DateTimeOffset thisHour, DateTimeOffset now)
+    private FinishedHours? ReadOnce(DateTimeOffset thisHour, DateTimeOffset now)
     {
         // One reader at a time: when the hour turns, the first visit reads and the others use it.
         lock (_reading)
         {
-            if (Fresh(_earlier, thisHour, now) is { } read)
+            if (Fresh(_finished, thisHour, now) is { } read)
             {
                 return read;
             }
 
             try
             {
-                return _earlier = Read(thisHour, now);
+                return _finished = Read(thisHour, now);
             }
             catch (SqliteException)
             {
@@ -74,7 +124,7 @@ public sealed class VisitHistory(IOptions<VisitStoreOptions> options, MoscowCloc
         }
     }
 
-    private Earlier Read(DateTimeOffset thisHour, DateTimeOffset now)
+    private FinishedHours Read(DateTimeOffset thisHour, DateTimeOffset now)
     {
         var first = thisHour.AddHours(1 - Hours);
         using var connection = SqliteDatabase.OpenReadOnly(_databasePath);
@@ -87,8 +137,6 @@ public sealed class VisitHistory(IOptions<VisitStoreOptions> options, MoscowCloc
         var labels = Enumerable.Range(0, Hours)
             .Select(i => clock.InMoscow(first.AddHours(i)).ToString("HH:mm", CultureInfo.InvariantCulture))
             .ToArray();
-        return new Earlier(thisHour, now, counts, totalBefore, labels);
+        return new FinishedHours(thisHour, now, counts, totalBefore, labels);
     }
-
-    private sealed record Earlier(DateTimeOffset ThisHour, DateTimeOffset ReadAt, long[] Counts, long TotalBefore, string[] Labels);
 }
