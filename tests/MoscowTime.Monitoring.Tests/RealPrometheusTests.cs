@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Text.Json;
 using MoscowTime.Monitoring.Tests.Infrastructure;
 
 namespace MoscowTime.Monitoring.Tests;
@@ -47,6 +48,7 @@ public sealed class RealPrometheusTests : IDisposable
             AppAllowance, "every rule group to be evaluated after that scrape");
         Assert.Empty(await prometheus.AlertsAsync());
         await AssertOnlyOurTwoPortsAreScrapedAsync(prometheus);
+        await AssertEveryDashboardQueryIsAnsweredAsync(prometheus);
 
         // Unwritable: the next passes fail, the sidecar reports unhealthy, and the alert fires for the pod.
         using (UnwritableDirectory.Make(backups))
@@ -104,6 +106,37 @@ public sealed class RealPrometheusTests : IDisposable
 
         Assert.Equal([$"test/{Pod}/backup/backup-http", $"test/{Pod}/web/http"], active);
         Assert.Equal(2, targets.GetProperty("droppedTargets").GetArrayLength());
+    }
+
+    /// <summary>
+    /// Each panel's query, with Grafana's variables filled in, is PromQL this Prometheus accepts;
+    /// those that read only what our apps export (not the remote backups' or the cluster's series)
+    /// also return data.
+    /// </summary>
+    private static async Task AssertEveryDashboardQueryIsAnsweredAsync(PrometheusServer prometheus)
+    {
+        using var dashboard = JsonDocument.Parse(File.ReadAllText(Repository.Path("kustomize", "components", "monitoring", "dashboard.json")));
+        var queries = dashboard.RootElement.GetProperty("panels").EnumerateArray()
+            .SelectMany(panel => panel.GetProperty("targets").EnumerateArray())
+            .Select(target => target.GetProperty("expr").GetString()!
+                .Replace("$namespace", "test", StringComparison.Ordinal)
+                .Replace("$pod", ".*", StringComparison.Ordinal)
+                .Replace("$__rate_interval", "1m", StringComparison.Ordinal))
+            .ToList();
+
+        Assert.NotEmpty(queries);
+        foreach (var query in queries)
+        {
+            using var response = await prometheus.Client.GetAsync($"/api/v1/query?query={Uri.EscapeDataString(query)}");
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.IsSuccessStatusCode, $"Prometheus refused the dashboard query {query}: {body}");
+            var fromOurApps = !query.Contains("kube", StringComparison.Ordinal) && !query.Contains("_remote_", StringComparison.Ordinal);
+            if (fromOurApps)
+            {
+                using var answer = JsonDocument.Parse(body);
+                Assert.True(answer.RootElement.GetProperty("data").GetProperty("result").GetArrayLength() > 0, $"the dashboard query {query} returns nothing");
+            }
+        }
     }
 
     public void Dispose()
