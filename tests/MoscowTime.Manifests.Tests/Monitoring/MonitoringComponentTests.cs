@@ -1,11 +1,12 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using MoscowTime.Manifests.Tests.Rendering;
 using static MoscowTime.Manifests.Tests.Monitoring.SiteWithMonitoring;
 
 namespace MoscowTime.Manifests.Tests.Monitoring;
 
 /// <summary>kustomize/components/monitoring, added to each overlay the way the README tells a site to.</summary>
-public sealed class MonitoringComponentTests
+public sealed partial class MonitoringComponentTests
 {
     private static readonly string[] ScrapedPorts = ["http", "backup-http"];
 
@@ -25,6 +26,22 @@ public sealed class MonitoringComponentTests
         var readme = File.ReadAllText(Repository.Path("README.md"));
 
         Assert.Contains("components:\n  - ../kustomize/components/monitoring\n", readme, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Readmes_patch_for_another_helm_release_relabels_the_PodMonitor_and_the_PrometheusRule_only()
+    {
+        var readme = File.ReadAllText(Repository.Path("README.md"));
+        var patch = ReleasePatch().Match(readme);
+        Assert.True(patch.Success, "the README shows no patch of the release label");
+
+        var site = Render(Kustomize.Ordered, patch.Value);
+
+        Assert.Equal("my-release", Release(Single(site, "PodMonitor", "moscow-time")));
+        Assert.Equal("my-release", Release(Single(site, "PrometheusRule", "moscow-time")));
+        Assert.Null(Release(Single(site, "ConfigMap", "moscow-time-dashboard")));
+        Assert.Equal(Serialize(Render(Kustomize.Ordered).Where(d => (string)d["kind"] is not ("PodMonitor" or "PrometheusRule"))),
+            Serialize(site.Where(d => (string)d["kind"] is not ("PodMonitor" or "PrometheusRule"))));
     }
 
     [Theory, BothOverlays]
@@ -84,6 +101,14 @@ public sealed class MonitoringComponentTests
         Assert.Equal("moscow-time", dashboard.RootElement.GetProperty("uid").GetString());
         Assert.NotEmpty(dashboard.RootElement.GetProperty("panels").EnumerateArray());
     }
+
+    private static string? Release(Dictionary<object, object> document) =>
+        Map(document, "metadata").TryGetValue("labels", out var labels) && ((Dictionary<object, object>)labels).TryGetValue("release", out var release)
+            ? (string)release
+            : null;
+
+    [GeneratedRegex(@"^patches:\n  - target:\n      group: monitoring\.coreos\.com\n(?:[ ].*\n)+", RegexOptions.Multiline)]
+    private static partial Regex ReleasePatch();
 
     private static string Serialize(IEnumerable<Dictionary<object, object>> documents) =>
         string.Join("---\n", documents.Select(d => new YamlDotNet.Serialization.SerializerBuilder().Build().Serialize(d)));

@@ -21,8 +21,9 @@ internal static class SiteWithMonitoring
     private static readonly ConcurrentDictionary<string, Lazy<IReadOnlyList<Dictionary<object, object>>>> Rendered = new();
 
     /// <param name="overlay">Relative to kustomize/, such as "overlays/ordered".</param>
-    public static IReadOnlyList<Dictionary<object, object>> Render(string overlay) =>
-        Rendered.GetOrAdd(overlay, o => new(() => RenderNow(o))).Value;
+    /// <param name="more">Further fields of the site's kustomization.yaml (a site's own patches).</param>
+    public static IReadOnlyList<Dictionary<object, object>> Render(string overlay, string more = "") =>
+        Rendered.GetOrAdd(overlay + "\n" + more, _ => new(() => RenderNow(overlay, more))).Value;
 
     /// <summary>The overlay alone, read the same way, to compare with.</summary>
     public static IReadOnlyList<Dictionary<object, object>> WithoutComponent(string overlay) =>
@@ -51,7 +52,7 @@ internal static class SiteWithMonitoring
         return documents;
     }
 
-    private static IReadOnlyList<Dictionary<object, object>> RenderNow(string overlay)
+    private static IReadOnlyList<Dictionary<object, object>> RenderNow(string overlay, string more)
     {
         using var site = new TempDirectory("site-overlay");
         string From(string target) => Path.GetRelativePath(site.Path, Path.Combine(Repository.Kustomize, target));
@@ -62,6 +63,7 @@ internal static class SiteWithMonitoring
               - {From(overlay)}
             components:
               - {From(Component)}
+            {more}
             """);
 
         var kubectl = ExternalTool.Require("kubectl", "the manifest tests render the overlays with `kubectl kustomize`");
