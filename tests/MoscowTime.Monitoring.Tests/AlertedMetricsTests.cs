@@ -3,12 +3,13 @@ using System.Text.RegularExpressions;
 namespace MoscowTime.Monitoring.Tests;
 
 /// <summary>
-/// Fresh processes, so that nothing has happened yet: every series an alert reads is already there,
-/// at 0, so the first rejected visit or failed pass is an increase that the alert sees.
+/// The series the alerts read, in fresh processes (prometheus-net's registry is per process):
+/// already there at 0 before anything happened, so the first rejected visit or failed pass is an
+/// increase that the alert sees, and then counting what happened one for one.
 /// </summary>
-public sealed class MetricsAtStartTests : IDisposable
+public sealed class AlertedMetricsTests : IDisposable
 {
-    private readonly TempDirectory _dir = new("metrics-at-start");
+    private readonly TempDirectory _dir = new("alerted-metrics");
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
 
     [Fact]
@@ -23,6 +24,27 @@ public sealed class MetricsAtStartTests : IDisposable
         Assert.Equal(("counter", "0"), Sample(metrics, "moscowtime_visits_recorded_total"));
         Assert.Equal(("gauge", "0"), Sample(metrics, "moscowtime_cluster_peers_unanswered"));
         Assert.Equal(("histogram", "0"), Sample(metrics, "moscowtime_visits_commit_duration_seconds", "_count"));
+    }
+
+    [Fact]
+    public async Task A_visit_refused_with_503_counts_one_rejection_and_no_recorded_visit()
+    {
+        var database = _dir.File("visits.db");
+        await using var web = await ChildProcess.StartAsync(ChildProcess.WebApp, _dir.Path, listens: true,
+            "--urls", "http://127.0.0.1:0", $"--Visits:DatabasePath={database}", "--Logging:LogLevel:Default=None");
+        var metrics = new Uri(web.BaseAddress!, "/metrics");
+        (await _http.GetAsync(web.BaseAddress)).EnsureSuccessStatusCode();
+
+        using (WriteProtection.Apply(_dir.Path))
+        using (WriteProtection.Apply(database + "-wal"))
+        {
+            using var refused = await _http.GetAsync(web.BaseAddress);
+            Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+        }
+
+        var after = await _http.GetStringAsync(metrics);
+        Assert.Equal(("counter", "1"), Sample(after, "moscowtime_visits_rejected_total"));
+        Assert.Equal(("counter", "1"), Sample(after, "moscowtime_visits_recorded_total"));
     }
 
     [Fact]
@@ -51,6 +73,8 @@ public sealed class MetricsAtStartTests : IDisposable
     public void Dispose()
     {
         _http.Dispose();
+        WriteProtection.Remove(_dir.File("visits.db-wal"));
+        WriteProtection.Remove(_dir.Path);
         _dir.Dispose();
     }
 }
