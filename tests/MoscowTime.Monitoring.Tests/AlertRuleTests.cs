@@ -10,6 +10,7 @@ public sealed partial class AlertRuleTests
     private static readonly TimeSpan ShortestFor = TimeSpan.FromMinutes(5);
 
     private static readonly string[] Severities = ["critical", "warning"];
+    private static readonly string[] Messages = ["summary", "description"];
 
     public static TheoryData<string> AlertNames => new(RuleFiles.Alerts().Select(alert => alert.Name));
 
@@ -49,14 +50,16 @@ public sealed partial class AlertRuleTests
 
     [Theory]
     [MemberData(nameof(AlertNames))]
-    public void Every_alert_has_a_severity_names_the_pod_and_the_value_and_does_not_page_on_a_blip(string name)
+    public void Every_alert_has_a_severity_names_the_pod_and_the_value_in_both_messages_and_does_not_page_on_a_blip(string name)
     {
         var alert = RuleFiles.Alerts().Single(a => a.Name == name);
 
         Assert.Contains(alert.Labels.GetValueOrDefault("severity"), Severities);
-        Assert.Contains("$labels.pod", alert.Annotations.GetValueOrDefault("summary"), StringComparison.Ordinal);
-        Assert.Contains("$labels.pod", alert.Annotations.GetValueOrDefault("description"), StringComparison.Ordinal);
-        Assert.Contains("$value", alert.Annotations.GetValueOrDefault("description"), StringComparison.Ordinal);
+        Assert.All(Messages, annotation =>
+        {
+            Assert.Contains("$labels.pod", alert.Annotations.GetValueOrDefault(annotation), StringComparison.Ordinal);
+            Assert.Contains("$value", alert.Annotations.GetValueOrDefault(annotation), StringComparison.Ordinal);
+        });
         Assert.NotNull(alert.For);
         Assert.True(Duration(alert.For) >= ShortestFor, $"{name}: for: {alert.For} is shorter than {ShortestFor.TotalMinutes} minutes");
     }
