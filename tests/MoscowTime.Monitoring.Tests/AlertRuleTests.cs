@@ -75,6 +75,19 @@ public sealed partial class AlertRuleTests
         Assert.Contains(name.ToLowerInvariant(), anchors);
     }
 
+    [Theory]
+    [MemberData(nameof(AlertNames))]
+    public void Readmes_table_of_alerts_gives_each_alerts_severity_and_for_as_the_rules_do(string name)
+    {
+        var alert = RuleFiles.Alerts().Single(a => a.Name == name);
+        var row = File.ReadAllLines(Repository.Path("README.md")).SingleOrDefault(line => line.StartsWith($"| `{name}` |", StringComparison.Ordinal));
+
+        Assert.NotNull(row);
+        var cells = row.Split('|', StringSplitOptions.TrimEntries);
+        Assert.Equal(alert.Labels["severity"], cells[2]);
+        Assert.Equal(alert.For, cells[^2]);
+    }
+
     [Fact]
     public void Every_section_of_docs_runbooks_is_about_an_alert_that_exists()
     {
