@@ -33,6 +33,18 @@ public static class VisitQueries
 
     public static IReadOnlyList<HourCount> Hours(SqliteConnection connection) =>
         connection.Query<HourCount>("SELECT hour AS Hour, visits AS Visits FROM visit_hours ORDER BY hour;").AsList();
+
+    /// <summary>The hours from <paramref name="from"/> up to, not including, <paramref name="to"/>: a range of the primary key.</summary>
+    public static IReadOnlyList<HourCount> HoursBetween(SqliteConnection connection, SqliteTransaction transaction, DateTimeOffset from, DateTimeOffset to) =>
+        connection.Query<HourCount>(
+            "SELECT hour AS Hour, visits AS Visits FROM visit_hours WHERE hour >= @from AND hour < @to ORDER BY hour;",
+            new { from = HourOf(from), to = HourOf(to) },
+            transaction).AsList();
+
+    /// <summary>Every visit counted before the hour of <paramref name="hour"/>.</summary>
+    public static long TotalBefore(SqliteConnection connection, SqliteTransaction transaction, DateTimeOffset hour) =>
+        connection.ExecuteScalar<long>(
+            "SELECT COALESCE(SUM(visits), 0) FROM visit_hours WHERE hour < @hour;", new { hour = HourOf(hour) }, transaction);
 }
 
 public sealed record HourCount(string Hour, long Visits);

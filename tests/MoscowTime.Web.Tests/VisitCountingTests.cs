@@ -114,12 +114,13 @@ public sealed class VisitCountingTests : IDisposable
 
         var metrics = await app.Client.GetStringAsync("/metrics");
 
-        Assert.Contains("moscowtime_visits_recorded ", metrics, StringComparison.Ordinal);
+        // Values are not asserted: in-process hosts share prometheus-net's static registry.
+        Assert.Contains("# TYPE moscowtime_visits_recorded_total counter", metrics, StringComparison.Ordinal);
         Assert.Contains("moscowtime_visits_batch_size_bucket", metrics, StringComparison.Ordinal);
-        Assert.Contains("moscowtime_visits_commit_duration_bucket", metrics, StringComparison.Ordinal);
+        Assert.Contains("moscowtime_visits_commit_duration_seconds_bucket", metrics, StringComparison.Ordinal);
         // Each histogram keeps the buckets its instrument advises (ours: batches up to 4096 visits).
         Assert.Contains("moscowtime_visits_batch_size_bucket{le=\"4096\"}", metrics, StringComparison.Ordinal);
-        Assert.Contains("moscowtime_visits_commit_duration_bucket{le=\"0.0005\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("moscowtime_visits_commit_duration_seconds_bucket{le=\"0.0005\"}", metrics, StringComparison.Ordinal);
         Assert.Contains("http_server_request_duration", metrics, StringComparison.Ordinal);
         Assert.Contains("process_cpu_seconds_total", metrics, StringComparison.Ordinal);
     }

@@ -16,12 +16,12 @@ public static class PageApi
 
     /// <summary>Every GET / is one visit, committed before the page is sent.</summary>
     internal static async Task<Results<HomePageResult, ProblemHttpResult>> ShowPageAsync(
-        HttpContext context, VisitWriter writer, MoscowClock clock, HomePage page, ClusterView cluster)
+        HttpContext context, VisitWriter writer, MoscowClock clock, HomePage page, ClusterView cluster, VisitHistory history)
     {
         try
         {
             var visits = await writer.RecordVisitAsync();
-            return new HomePageResult(page, clock.Now(), visits, cluster.LastReported);
+            return new HomePageResult(page, clock.Now(), visits, cluster.LastReported, history.Last24Hours(visits));
         }
         catch (VisitNotRecordedException ex)
         {
@@ -32,7 +32,7 @@ public static class PageApi
     }
 }
 
-public sealed class HomePageResult(HomePage page, DateTimeOffset moscow, long visits, PeerSnapshot peers) : IResult
+public sealed class HomePageResult(HomePage page, DateTimeOffset moscow, long visits, PeerSnapshot peers, HourlyVisits? history) : IResult
 {
-    public Task ExecuteAsync(HttpContext httpContext) => page.WriteAsync(httpContext.Response, moscow, visits, peers);
+    public Task ExecuteAsync(HttpContext httpContext) => page.WriteAsync(httpContext.Response, moscow, visits, peers, history);
 }

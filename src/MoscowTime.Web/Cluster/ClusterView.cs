@@ -21,7 +21,7 @@ public sealed record PeerSnapshot(IReadOnlyList<PodCount> Peers, string RowsHtml
 /// answers for all of them by asking its peers, concurrently and within a fixed bound.
 /// </summary>
 public sealed class ClusterView(
-    PeerDirectory directory, PeerClient client, VisitWriter writer, PodIdentity self, IOptions<ClusterOptions> options, TimeProvider time)
+    PeerDirectory directory, PeerClient client, VisitWriter writer, PodIdentity self, ClusterMetrics metrics, IOptions<ClusterOptions> options, TimeProvider time)
 {
     private readonly ClusterOptions _options = options.Value;
     private volatile PeerSnapshot _last = PeerSnapshot.None;
@@ -52,6 +52,7 @@ public sealed class ClusterView(
             .OrderBy(answer => answer.Pod, StringComparer.Ordinal)
             .ToList();
         _last = new PeerSnapshot(peers, RenderRows(peers));
+        metrics.ReportUnanswered(peers.Count(peer => !peer.Ok));
 
         var pods = peers.Append(new PodCount(self.Name, writer.CommittedTotal, true))
             .OrderBy(pod => pod.Pod, StringComparer.Ordinal)

@@ -1,13 +1,12 @@
 using System.Diagnostics.Metrics;
-using MoscowTime.Storage;
-using MoscowTime.Web.Cluster;
 using Prometheus;
 
 namespace MoscowTime.Web.Hosting;
 
 /// <summary>
 /// Prometheus exposition. prometheus-net publishes process and runtime figures itself and, through
-/// its meter adapter, the .NET meters: ASP.NET Core's HTTP and Kestrel metrics and our store's.
+/// its meter adapter, the .NET meters of ASP.NET Core (HTTP, Kestrel) and the runtime; ours are
+/// exported by <see cref="OwnMetricsExporter"/>.
 /// </summary>
 public static class Metrics
 {
@@ -30,7 +29,7 @@ public static class Metrics
             {
                 InstrumentFilterPredicate = instrument => instrument.Meter.Name switch
                 {
-                    StorageMetrics.MeterName or ClusterMetrics.MeterName => true,
+                    // Ours go through OwnMetricsExporter, under Prometheus names and types.
                     "Microsoft.AspNetCore.Server.Kestrel" or "System.Runtime" or "System.Net.Http" => true,
                     // Request duration carries count, status and route; the active-requests gauge would
                     // add two more measurements to every request for little.
@@ -46,6 +45,7 @@ public static class Metrics
                     _ => DefaultSecondsBuckets,
                 },
             });
+            OwnMetricsExporter.Start();
         }
 
         return services;

@@ -19,6 +19,7 @@ public static class WebServices
         services.AddSingleton(PodIdentity.From(builder.Configuration));
         services.AddSingleton<MoscowClock>();
         services.AddSingleton<HomePage>();
+        services.AddSingleton<VisitHistory>();
 
         services.AddOptions<VisitStoreOptions>()
             .BindConfiguration(VisitStoreOptions.Section)

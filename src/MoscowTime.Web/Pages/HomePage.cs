@@ -29,7 +29,7 @@ public sealed class HomePage
         dl{display:grid;grid-template-columns:auto auto;gap:.3em 1em;justify-content:center;margin-top:2em}
         dt{color:#9aa4ad;text-align:right}dd{margin:0;text-align:left;font-variant-numeric:tabular-nums}
         table{margin:2em auto 0;border-collapse:collapse;font-variant-numeric:tabular-nums}
-        caption{color:#9aa4ad;padding-bottom:.4em}
+        caption{color:#9aa4ad;padding-bottom:.4em;white-space:nowrap}
         td,th{padding:.15em .8em;text-align:left}td+td,th+th{text-align:right}
         th,tfoot td{color:#9aa4ad;font-weight:400}tfoot td{border-top:1px solid #39424a}
         .self td{color:#fff}.down{color:#e07a5f}
@@ -67,8 +67,10 @@ public sealed class HomePage
 
         """;
 
+    private const string Stylesheet = Style + VisitChart.Style;
+
     private static readonly string ContentSecurityPolicy =
-        $"default-src 'none'; style-src '{Sha256(Style)}'; script-src '{Sha256(Script)}'; connect-src 'self'; " +
+        $"default-src 'none'; style-src '{Sha256(Stylesheet)}'; script-src '{Sha256(Script)}'; connect-src 'self'; " +
         "img-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
     private readonly string _head;
@@ -86,7 +88,7 @@ public sealed class HomePage
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>Moscow time</title>
-            <style>{Style}</style>
+            <style>{Stylesheet}</style>
             </head>
             <body>
             <main>
@@ -98,11 +100,13 @@ public sealed class HomePage
 
     /// <summary>
     /// Writes the page for one visit: the time it was served, this pod's count including it, and
-    /// the other pods' counts as they last reported (the page never waits on a peer).
+    /// the other pods' counts as they last reported (the page never waits on a peer), and this
+    /// pod's last 24 hours.
     /// </summary>
-    public async Task WriteAsync(HttpResponse response, DateTimeOffset moscow, long visits, PeerSnapshot peers)
+    public async Task WriteAsync(HttpResponse response, DateTimeOffset moscow, long visits, PeerSnapshot peers, HourlyVisits? history)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(_maxLength + Encoding.UTF8.GetMaxByteCount(peers.RowsHtml.Length));
+        var chart = history is null ? "" : VisitChart.Render(history);
+        var buffer = ArrayPool<byte>.Shared.Rent(_maxLength + Encoding.UTF8.GetMaxByteCount(peers.RowsHtml.Length + chart.Length));
         try
         {
             if (!Utf8.TryWrite(buffer, CultureInfo.InvariantCulture, $"""
@@ -120,7 +124,8 @@ public sealed class HomePage
                 <tr class="self"><td>{_pod}</td><td>{visits}</td></tr>
                 {peers.RowsHtml}</tbody>
                 <tfoot><tr><td>{(peers.Complete ? "Total" : "Total of pods that answered")}</td><td id="cluster-total">{visits + peers.Total}</td></tr></tfoot>
-                </table>{Tail}
+                </table>
+                {chart}{Tail}
                 """, out var written))
             {
                 throw new InvalidOperationException($"The page outgrew its {_maxLength}-byte buffer.");

@@ -25,11 +25,11 @@ public sealed class MoscowClock
     /// <summary>"Europe/Moscow", or a note that the fixed offset is in use.</summary>
     public string ZoneName => _zone is null ? "UTC+03:00 (fixed; no time-zone data on this system)" : ZoneId;
 
-    public DateTimeOffset Now()
-    {
-        var utc = _time.GetUtcNow();
-        return _zone is null ? utc.ToOffset(FixedOffset) : TimeZoneInfo.ConvertTime(utc, _zone);
-    }
+    public DateTimeOffset Now() => InMoscow(_time.GetUtcNow());
+
+    /// <summary>The same instant on Moscow's wall clock.</summary>
+    public DateTimeOffset InMoscow(DateTimeOffset instant) =>
+        _zone is null ? instant.ToOffset(FixedOffset) : TimeZoneInfo.ConvertTime(instant, _zone);
 
     private static TimeZoneInfo? FindSystemZone(string id) =>
         TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone) ? zone : null;
