@@ -21,7 +21,8 @@ public sealed class ObjectStore : IDisposable
 
     private readonly AmazonS3Client _client;
 
-    public ObjectStore(RemoteOptions options)
+    /// <param name="credentials">Null for the SDK's default chain; an app that embeds the sidecar (or a test) may pass its own.</param>
+    public ObjectStore(RemoteOptions options, AWSCredentials? credentials = null)
     {
         Location = RemoteLocation.From(options);
         var config = new AmazonS3Config
@@ -44,7 +45,7 @@ public sealed class ObjectStore : IDisposable
             config.RegionEndpoint = RegionEndpoint.GetBySystemName(options.Region);
         }
 
-        _client = new AmazonS3Client(config);
+        _client = credentials is null ? new AmazonS3Client(config) : new AmazonS3Client(credentials, config);
     }
 
     public RemoteLocation Location { get; }

@@ -26,6 +26,9 @@ public sealed record RemoteStatus
 
     public long Uploads { get; init; }
     public long Failures { get; init; }
+
+    /// <summary>Passes finished, whatever their outcome.</summary>
+    public long Passes { get; init; }
 }
 
 /// <summary>The upload loop's shared state: written by the loop only, read by any request.</summary>
@@ -51,14 +54,27 @@ public sealed class RemoteState(TimeProvider time)
             LastError = null,
             LastErrorAt = null,
             Uploads = status.Uploads + (upload is null ? 0 : 1),
+            Passes = status.Passes + 1,
         });
 
     /// <summary>No local backup to send (no data yet): the store is missing nothing.</summary>
     public void NothingToUpload(DateTimeOffset? upToDateAt) =>
-        Update(status => status with { UpToDateAt = Later(status.UpToDateAt, upToDateAt), LastError = null, LastErrorAt = null });
+        Update(status => status with
+        {
+            UpToDateAt = Later(status.UpToDateAt, upToDateAt),
+            LastError = null,
+            LastErrorAt = null,
+            Passes = status.Passes + 1,
+        });
 
     public void Failed(string reason) =>
-        Update(status => status with { LastError = reason, LastErrorAt = time.GetUtcNow(), Failures = status.Failures + 1 });
+        Update(status => status with
+        {
+            LastError = reason,
+            LastErrorAt = time.GetUtcNow(),
+            Failures = status.Failures + 1,
+            Passes = status.Passes + 1,
+        });
 
     private static DateTimeOffset? Later(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a > b ? a : b;
 

@@ -1,3 +1,4 @@
+using Amazon.Runtime;
 using Microsoft.Extensions.Options;
 using MoscowTime.Sidecar.Backups;
 using MoscowTime.Sidecar.Files;
@@ -36,12 +37,14 @@ public sealed partial class RemoteHistory : IDisposable
     private readonly ObjectStore? _store;
     private readonly ResiliencePipeline _pipeline;
 
-    public RemoteHistory(IOptions<RemoteOptions> options, BackupCatalog catalog, TimeProvider time, ILogger<RemoteHistory> logger)
+    /// <param name="credentials">Null for the SDK's default chain.</param>
+    public RemoteHistory(IOptions<RemoteOptions> options, BackupCatalog catalog, TimeProvider time, ILogger<RemoteHistory> logger,
+        AWSCredentials? credentials = null)
     {
         _options = options.Value;
         _catalog = catalog;
         _logger = logger;
-        _store = _options.IsConfigured ? new ObjectStore(_options) : null;
+        _store = _options.IsConfigured ? new ObjectStore(_options, credentials) : null;
         _pipeline = RemoteResilience.Create(_options, time, arguments =>
             LogRetrying(logger, arguments.AttemptNumber + 1, arguments.RetryDelay.TotalMilliseconds, Describe(arguments.Outcome.Exception)));
     }
