@@ -89,6 +89,14 @@ public sealed class S3Server : IAsyncDisposable
     /// <summary>The file in which s3rver keeps an object's bytes.</summary>
     public string ObjectFile(string key) => Path.Combine([DataDirectory, Bucket, .. key.Split('/')]) + "._S3rver_object";
 
+    /// <summary>Overwrites a stretch in the middle of an object's bytes, as bit rot or a bad disk would.</summary>
+    public void Damage(string key)
+    {
+        using var file = new FileStream(ObjectFile(key), FileMode.Open, FileAccess.Write);
+        file.Position = file.Length / 2;
+        file.Write(Enumerable.Repeat((byte)0x5A, (int)Math.Min(4096, file.Length / 4)).ToArray());
+    }
+
     /// <summary>The keys held under <paramref name="prefix"/> (a folder ending in '/'), sorted.</summary>
     public IReadOnlyList<string> Keys(string prefix)
     {

@@ -72,7 +72,7 @@ public sealed class ObjectStore : IDisposable
         try
         {
             var head = await _client.GetObjectMetadataAsync(Location.Bucket, Location.KeyFor(name), cancellationToken);
-            return (true, head.Metadata[ChecksumKey]);
+            return (true, Recorded(head.Metadata));
         }
         catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound && ex.ErrorCode is "NotFound" or "NoSuchKey" or null)
         {
@@ -82,32 +82,26 @@ public sealed class ObjectStore : IDisposable
 
     /// <summary>Downloads the object to <paramref name="path"/>, hashing what arrives.</summary>
     /// <returns>The SHA-256 of the bytes received and the one recorded in the metadata (null when none).</returns>
-    public async Task<(string Received, string? Recorded)> DownloadAsync(string name, string path, CancellationToken cancellationToken)
-    {
-        using var response = await _client.GetObjectAsync(Location.Bucket, Location.KeyFor(name), cancellationToken);
-        await using var body = response.ResponseStream;
-        await using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 81920, useAsync: true);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = new byte[81920];
-        int read;
-        while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
+    public Task<(string Received, string? Recorded)> DownloadAsync(string name, string path, CancellationToken cancellationToken) =>
+        ReadAsync(name, async body =>
         {
-            hash.AppendData(buffer, 0, read);
-            await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-        }
+            await using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 81920, useAsync: true);
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var buffer = new byte[81920];
+            int read;
+            while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+                await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            }
 
-        await file.FlushAsync(cancellationToken);
-        return (Convert.ToHexStringLower(hash.GetHashAndReset()), response.Metadata[ChecksumKey]);
-    }
+            await file.FlushAsync(cancellationToken);
+            return Convert.ToHexStringLower(hash.GetHashAndReset());
+        }, cancellationToken);
 
     /// <summary>Reads the stored object back and hashes it, without keeping it.</summary>
-    public async Task<(string Received, string? Recorded)> ReadBackAsync(string name, CancellationToken cancellationToken)
-    {
-        using var response = await _client.GetObjectAsync(Location.Bucket, Location.KeyFor(name), cancellationToken);
-        await using var body = response.ResponseStream;
-        var received = Convert.ToHexStringLower(await SHA256.HashDataAsync(body, cancellationToken));
-        return (received, response.Metadata[ChecksumKey]);
-    }
+    public Task<(string Received, string? Recorded)> ReadBackAsync(string name, CancellationToken cancellationToken) =>
+        ReadAsync(name, async body => Convert.ToHexStringLower(await SHA256.HashDataAsync(body, cancellationToken)), cancellationToken);
 
     /// <summary>Every object directly in this pod's folder, in no particular order.</summary>
     public async Task<IReadOnlyList<RemoteObject>> ListAsync(CancellationToken cancellationToken)
@@ -143,4 +137,22 @@ public sealed class ObjectStore : IDisposable
     }
 
     public void Dispose() => _client.Dispose();
+
+    /// <exception cref="RemoteMismatchException">What arrived differs from the store's own MD5 of the object (its ETag).</exception>
+    private async Task<(string Received, string? Recorded)> ReadAsync(string name, Func<Stream, Task<string>> hash, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await _client.GetObjectAsync(Location.Bucket, Location.KeyFor(name), cancellationToken);
+            await using var body = response.ResponseStream;
+            return (await hash(body), Recorded(response.Metadata));
+        }
+        catch (AmazonClientException ex) when (ex.Message.Contains("Expected hash not equal to calculated hash", StringComparison.Ordinal))
+        {
+            throw new RemoteMismatchException(
+                $"{Location}{name} does not match the store's own checksum of it (ETag): damaged in the store or on the way");
+        }
+    }
+
+    private static string? Recorded(MetadataCollection metadata) => metadata[ChecksumKey] is { Length: > 0 } sha256 ? sha256 : null;
 }

@@ -96,14 +96,13 @@ public sealed partial class RemoteUploader
         {
             // A previous process uploaded and confirmed it (a restart): not sent again.
             LogAlreadyStored(_logger, newest.Name, _store.Location.ToString());
-            Confirm(newest, upToDateAt, upload: null);
-            await PruneAsync(pipeline, cancellationToken);
+            await ConfirmAsync(pipeline, newest, upToDateAt, upload: null, cancellationToken);
             return;
         }
 
         var started = _time.GetTimestamp();
         await pipeline.ExecuteAsync(async token => await _store.PutAsync(newest.Name, newest.Path, sha256, token), cancellationToken);
-        var (received, stored) = await pipeline.ExecuteAsync(async token => await _store.ReadBackAsync(newest.Name, token), cancellationToken);
+        var (received, stored) = await ReadBackAsync(pipeline, newest.Name, cancellationToken);
         if (received != sha256 || stored != sha256)
         {
             await TryDeleteAsync(newest.Name);
@@ -114,13 +113,36 @@ public sealed partial class RemoteUploader
 
         var duration = _time.GetElapsedTime(started);
         LogUploaded(_logger, newest.Name, _store.Location.ToString(), newest.Size, duration.TotalMilliseconds);
-        Confirm(newest, upToDateAt, (duration, newest.Size));
-        await PruneAsync(pipeline, cancellationToken);
+        await ConfirmAsync(pipeline, newest, upToDateAt, (duration, newest.Size), cancellationToken);
     }
 
-    private void Confirm(BackupFile backup, DateTimeOffset? upToDateAt, (TimeSpan, long)? upload)
+    private async Task<(string Received, string? Stored)> ReadBackAsync(ResiliencePipeline pipeline, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await pipeline.ExecuteAsync(async token => await _store.ReadBackAsync(name, token), cancellationToken);
+        }
+        catch (RemoteMismatchException)
+        {
+            await TryDeleteAsync(name);
+            throw;
+        }
+    }
+
+    /// <summary>Prunes, then records the confirmed object: a pruning that fails is logged and left for the next upload.</summary>
+    private async Task ConfirmAsync(ResiliencePipeline pipeline, BackupFile backup, DateTimeOffset? upToDateAt, (TimeSpan, long)? upload,
+        CancellationToken cancellationToken)
     {
         _confirmed = backup.Name;
+        try
+        {
+            await PruneAsync(pipeline, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogPruneFailed(_logger, _store.Location.ToString(), Describe(ex));
+        }
+
         _state.Confirmed(backup.Name, backup.TakenAt, upToDateAt, upload);
     }
 
@@ -164,6 +186,9 @@ public sealed partial class RemoteUploader
 
     [LoggerMessage(LogLevel.Information, "Deleted {Key}: Backup:Remote:Retain keeps the newest {Retain}")]
     private static partial void LogPruned(ILogger logger, string key, int retain);
+
+    [LoggerMessage(LogLevel.Warning, "Could not prune {Location}: {Reason}. The next upload tries again")]
+    private static partial void LogPruneFailed(ILogger logger, string location, string reason);
 
     [LoggerMessage(LogLevel.Warning, "Upload attempt {Attempt} follows in {DelayMs:F0} ms: {Reason}")]
     private static partial void LogRetrying(ILogger logger, int attempt, double delayMs, string reason);

@@ -89,6 +89,11 @@ public sealed partial class RemoteHistory : IDisposable
                 LogSkipped(_logger, candidate.Key, problem);
                 DurableFile.TryDelete(download);
             }
+            catch (RemoteUnavailableException ex) when (ex.InnerException is RemoteMismatchException mismatch)
+            {
+                LogSkipped(_logger, candidate.Key, mismatch.Message);
+                DurableFile.TryDelete(download);
+            }
             catch
             {
                 DurableFile.TryDelete(download);
