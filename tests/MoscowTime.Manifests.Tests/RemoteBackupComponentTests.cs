@@ -133,6 +133,19 @@ public sealed class RemoteBackupComponentTests : IDisposable
         Assert.DoesNotContain("Backup__Remote__", _plain.Yaml, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("restore")]
+    [InlineData("backup")]
+    public void Backup_and_restore_get_room_for_the_sdk_and_keep_their_other_limits(string container)
+    {
+        var limits = _minio.Container(container).Resources.Limits;
+        var plain = _plain.Container(container).Resources.Limits;
+
+        Assert.Equal(new ResourceQuantity("192Mi"), limits["memory"]);
+        Assert.Equal(plain["cpu"], limits["cpu"]);
+        Assert.Equal(plain["ephemeral-storage"], limits["ephemeral-storage"]);
+    }
+
     [Fact]
     public void The_web_container_gets_no_credentials()
     {
