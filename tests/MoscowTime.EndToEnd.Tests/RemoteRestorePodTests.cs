@@ -76,14 +76,7 @@ public sealed class RemoteRestorePodTests(ContainerImages images, ITestOutputHel
     /// <summary>The parallel overlay plus the component, with the site's settings pointing at s3rver.</summary>
     private async Task<RenderedStatefulSet> RenderSiteAsync()
     {
-        var kustomize = _dir.File("kustomize");
-        foreach (var file in Directory.EnumerateFiles(Repository.Kustomize, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(kustomize, Path.GetRelativePath(Repository.Kustomize, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
-
+        var kustomize = Repository.CopyKustomizeTo(_dir.Path);
         var site = Path.Combine(kustomize, "sites", "e2e");
         Directory.CreateDirectory(site);
         await File.WriteAllTextAsync(Path.Combine(site, "kustomization.yaml"), $"""

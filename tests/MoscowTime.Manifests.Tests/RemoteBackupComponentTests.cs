@@ -63,7 +63,7 @@ public sealed class RemoteBackupComponentTests : IDisposable
 
     public RemoteBackupComponentTests()
     {
-        CopyDirectory(Repository.Kustomize, _copy.File("kustomize"));
+        Repository.CopyKustomizeTo(_copy.Path);
         _minio = RenderSite("minio", MinioSite);
         _aws = RenderSite("aws", AwsSite);
     }
@@ -176,16 +176,5 @@ public sealed class RemoteBackupComponentTests : IDisposable
         Assert.True(added.To is null or { Count: 0 }, "the store's addresses vary; the port is the limit");
         Assert.All(added.Ports, port => Assert.Equal("TCP", port.Protocol));
         return [.. Ports(site.NetworkPolicy).Except(before)];
-    }
-
-    private static void CopyDirectory(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(to, Path.GetRelativePath(from, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
     }
 }
