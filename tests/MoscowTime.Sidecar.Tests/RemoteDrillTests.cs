@@ -53,7 +53,7 @@ public sealed class RemoteDrillTests : IAsyncLifetime, IDisposable
 
             visits = (await client.GetFromJsonAsync<PodVisits>("/visits"))!.Visits;
             using var probe = new HttpClient { BaseAddress = sidecar.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
-            health = await Poll.UntilAsync(() => probe.GetStringAsync("/healthz"), body => UploadedHolds(body, visits), Patience,
+            health = await Poll.UntilAsync(() => HealthAsync(probe), body => UploadedHolds(body, visits), Patience,
                 $"an uploaded backup holding all {visits} visits");
 
             web.Terminate();
@@ -83,6 +83,42 @@ public sealed class RemoteDrillTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task With_the_store_down_visits_and_local_backups_go_on_healthz_says_why_and_all_recovers_by_itself()
+    {
+        await using var web = await StartWebAsync();
+        await using var sidecar = await StartSidecarAsync("--Backup:MaxAge=00:00:02");
+        using var client = new HttpClient { BaseAddress = web.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+        using var probe = new HttpClient { BaseAddress = sidecar.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+        await UntilReadyAsync(client);
+        (await client.GetAsync("/")).EnsureSuccessStatusCode();
+        await Poll.UntilAsync(() => HealthAsync(probe), body => UploadedHolds(body, 1), Patience, "the first upload");
+
+        _store.Server.Stop();
+        var backupsBefore = Directory.GetFiles(Backups, "visits-*.db").Length;
+        var down = await Poll.UntilAsync(async () =>
+        {
+            (await client.GetAsync("/")).EnsureSuccessStatusCode();
+            using var response = await probe.GetAsync("/healthz");
+            return (response.StatusCode, Body: await response.Content.ReadAsStringAsync());
+        }, health => health.StatusCode == HttpStatusCode.ServiceUnavailable, Patience, "/healthz to report the stale remote");
+
+        var reason = JsonDocument.Parse(down.Body).RootElement.GetProperty("reason").GetString();
+        Assert.Contains("remote backups are stale", reason, StringComparison.Ordinal);
+        Assert.Contains($"{_store.Server.Endpoint} cannot be reached", reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("the last backup attempt failed", reason, StringComparison.Ordinal);
+        Assert.True(Directory.GetFiles(Backups, "visits-*.db").Length > backupsBefore, "local backups went on while the store was down");
+
+        await _store.Server.StartAgainAsync();
+        (await client.GetAsync("/")).EnsureSuccessStatusCode();
+        var visits = (await client.GetFromJsonAsync<PodVisits>("/visits"))!.Visits;
+        await Poll.UntilAsync(() => HealthAsync(probe), body => UploadedHolds(body, visits), Patience,
+            $"an upload holding all {visits} visits once the store is back");
+        using var healthy = await probe.GetAsync("/healthz");
+        Assert.Equal(HttpStatusCode.OK, healthy.StatusCode);
+        Assert.DoesNotContain(RemoteStore.Secret, sidecar.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Restore_refuses_to_start_at_zero_when_the_store_cannot_be_asked()
     {
         _store.Server.Stop();
@@ -108,9 +144,10 @@ public sealed class RemoteDrillTests : IAsyncLifetime, IDisposable
         ChildProcess.StartAsync(ChildProcess.WebApp, _dir.Path, listens: true,
             "--urls", "http://127.0.0.1:0", $"--Visits:DatabasePath={Database}", $"--POD_NAME={RemoteStore.Pod}");
 
-    private Task<ChildProcess> StartSidecarAsync() =>
+    private Task<ChildProcess> StartSidecarAsync(params string[] args) =>
         ChildProcess.StartAsync(ChildProcess.Sidecar, _dir.Path, listens: true, Environment,
-            ["--urls", "http://127.0.0.1:0", "--Backup:Interval=00:00:00.200", "--Backup:FinalBackupQuietPeriod=00:00:00.200", .. Settings()]);
+            ["--urls", "http://127.0.0.1:0", "--Backup:Interval=00:00:00.200", "--Backup:FinalBackupQuietPeriod=00:00:00.200",
+                "--Backup:Remote:AttemptTimeout=00:00:02", .. Settings(), .. args]);
 
     /// <summary>The newest local backup is the one uploaded, and it holds <paramref name="visits"/>.</summary>
     private bool UploadedHolds(string health, long visits)
@@ -119,6 +156,13 @@ public sealed class RemoteDrillTests : IAsyncLifetime, IDisposable
         var uploaded = body.GetProperty("remoteLastUploadFile").GetString();
         return uploaded is not null && uploaded == body.GetProperty("lastBackupFile").GetString()
             && File.Exists(Path.Combine(Backups, uploaded)) && VisitsFile.Check(Path.Combine(Backups, uploaded)).Visits == visits;
+    }
+
+    /// <summary>/healthz's body, whether it answers 200 or 503 (the remote may be stale while the first upload runs).</summary>
+    private static async Task<string> HealthAsync(HttpClient probe)
+    {
+        using var response = await probe.GetAsync("/healthz");
+        return await response.Content.ReadAsStringAsync();
     }
 
     private static Task<HttpStatusCode> UntilReadyAsync(HttpClient client) =>
