@@ -139,6 +139,25 @@ public sealed class RemoteUploadTests : IAsyncLifetime, IDisposable
         await sidecar.UntilRemoteAsync(s => s.Uploads == 1, "the upload once the store keeps up");
     }
 
+    [Fact]
+    public async Task A_store_that_does_not_answer_is_given_up_on_after_each_attempts_timeout_and_retried_next_pass()
+    {
+        await using var proxy = await S3FaultProxy.StartAsync(_store.Server.Endpoint);
+        proxy.Fault = S3Fault.Hang;
+        VisitsFile.Create(Database, visits: 7);
+        await using var sidecar = await StartAsync([.. _store.Args(endpoint: proxy.Endpoint), "--Backup:Remote:AttemptTimeout=00:00:00.300"]);
+
+        var failed = await sidecar.UntilRemoteAsync(s => s.Failures == 1, "the pass to give up on a silent store");
+
+        Assert.Equal(1 + Remote.RemoteResilience.MaxRetryAttempts, proxy.Requests);
+        Assert.Contains("did not answer within Backup:Remote:AttemptTimeout (00:00:00.3000000)", failed.LastError, StringComparison.Ordinal);
+        Assert.Equal(1, sidecar.State.Status.Taken);
+
+        proxy.Fault = S3Fault.None;
+        await sidecar.NextPassAsync();
+        await sidecar.UntilRemoteAsync(s => s.Uploads == 1, "the upload once the store answers");
+    }
+
     [Theory]
     [InlineData("bad-credentials")]
     [InlineData("missing-bucket")]

@@ -13,6 +13,9 @@ public enum S3Fault
 
     /// <summary>PUT bodies reach the store with one byte changed: a store that alters what it keeps.</summary>
     AlterUploads,
+
+    /// <summary>Requests are read and never answered, until the client gives up.</summary>
+    Hang,
 }
 
 /// <summary>
@@ -74,6 +77,12 @@ public sealed class S3FaultProxy : IAsyncDisposable
             context.Response.ContentType = "application/xml";
             await context.Response.WriteAsync(
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>");
+            return;
+        }
+
+        if (Fault == S3Fault.Hang)
+        {
+            await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
             return;
         }
 
