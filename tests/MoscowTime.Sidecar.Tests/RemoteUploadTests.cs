@@ -120,42 +120,25 @@ public sealed class RemoteUploadTests : IAsyncLifetime, IDisposable
         Assert.Single(_store.Keys());
     }
 
-    [Fact]
-    public async Task SlowDown_is_retried_with_backoff_then_reported_and_the_next_pass_succeeds()
+    [Theory]
+    [InlineData(S3Fault.SlowDown, "00:00:10", "is overloaded and asks to slow down (503")]
+    [InlineData(S3Fault.Hang, "00:00:01", "did not answer within Backup:Remote:AttemptTimeout (00:00:01)")]
+    public async Task A_passing_fault_is_retried_with_backoff_then_reported_and_the_next_pass_succeeds(S3Fault fault, string timeout, string reason)
     {
         await using var proxy = await S3FaultProxy.StartAsync(_store.Server.Endpoint);
-        proxy.Fault = S3Fault.SlowDown;
+        proxy.Fault = fault;
         VisitsFile.Create(Database, visits: 7);
-        await using var sidecar = await StartAsync(_store.Args(endpoint: proxy.Endpoint));
+        await using var sidecar = await StartAsync([.. _store.Args(endpoint: proxy.Endpoint), $"--Backup:Remote:AttemptTimeout={timeout}"]);
 
-        var failed = await sidecar.UntilRemoteAsync(s => s.Failures == 1, "the pass to give up on SlowDown");
+        var failed = await sidecar.UntilRemoteAsync(s => s.Failures == 1, $"the pass to give up on {fault}");
 
         Assert.Equal(1 + Remote.RemoteResilience.MaxRetryAttempts, proxy.Requests);
-        Assert.Contains("is overloaded and asks to slow down (503", failed.LastError, StringComparison.Ordinal);
+        Assert.Contains(reason, failed.LastError, StringComparison.Ordinal);
         Assert.Equal(1, sidecar.State.Status.Taken);
 
         proxy.Fault = S3Fault.None;
         await sidecar.NextPassAsync();
         await sidecar.UntilRemoteAsync(s => s.Uploads == 1, "the upload once the store keeps up");
-    }
-
-    [Fact]
-    public async Task A_store_that_does_not_answer_is_given_up_on_after_each_attempts_timeout_and_retried_next_pass()
-    {
-        await using var proxy = await S3FaultProxy.StartAsync(_store.Server.Endpoint);
-        proxy.Fault = S3Fault.Hang;
-        VisitsFile.Create(Database, visits: 7);
-        await using var sidecar = await StartAsync([.. _store.Args(endpoint: proxy.Endpoint), "--Backup:Remote:AttemptTimeout=00:00:00.300"]);
-
-        var failed = await sidecar.UntilRemoteAsync(s => s.Failures == 1, "the pass to give up on a silent store");
-
-        Assert.Equal(1 + Remote.RemoteResilience.MaxRetryAttempts, proxy.Requests);
-        Assert.Contains("did not answer within Backup:Remote:AttemptTimeout (00:00:00.3000000)", failed.LastError, StringComparison.Ordinal);
-        Assert.Equal(1, sidecar.State.Status.Taken);
-
-        proxy.Fault = S3Fault.None;
-        await sidecar.NextPassAsync();
-        await sidecar.UntilRemoteAsync(s => s.Uploads == 1, "the upload once the store answers");
     }
 
     [Theory]

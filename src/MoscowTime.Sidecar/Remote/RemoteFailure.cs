@@ -29,7 +29,7 @@ public static class RemoteFailure
                 $"{store} is overloaded and asks to slow down (503 {((AmazonServiceException)exception).ErrorCode})",
             AmazonServiceException { StatusCode: not 0 } service =>
                 $"{store} answered {(int)service.StatusCode} {service.ErrorCode}: {service.Message}",
-            TimeoutRejectedException or OperationCanceledException =>
+            TimeoutRejectedException or OperationCanceledException or TimeoutException =>
                 $"{store} did not answer within Backup:Remote:AttemptTimeout ({options.AttemptTimeout})",
             HttpRequestException or System.Net.Sockets.SocketException or IOException =>
                 $"{store} cannot be reached: {Innermost(exception).Message}",

@@ -45,7 +45,7 @@ public static class RemoteResilience
         AmazonServiceException { StatusCode: >= HttpStatusCode.InternalServerError or HttpStatusCode.TooManyRequests } => true,
         AmazonServiceException { ErrorCode: "SlowDown" or "RequestTimeout" or "Throttling" or "ThrottlingException" } => true,
         AmazonServiceException { StatusCode: not 0 } => false,
-        HttpRequestException or SocketException or IOException or TimeoutRejectedException => true,
+        HttpRequestException or SocketException or IOException or TimeoutRejectedException or TimeoutException => true,
         // HttpClient's own timeout; a cancellation the caller asked for is excluded above.
         OperationCanceledException => true,
         AmazonClientException { InnerException: { } inner } => IsTransient(inner),
