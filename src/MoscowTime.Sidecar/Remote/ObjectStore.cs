@@ -53,11 +53,20 @@ public sealed class ObjectStore : IDisposable
     /// <summary>Uploads a file as one plain PUT, its SHA-256 in the object's metadata.</summary>
     public async Task PutAsync(string name, string path, string sha256, CancellationToken cancellationToken)
     {
+        await using var file = File.OpenRead(path);
+        await PutAsync(name, file, sha256, cancellationToken);
+    }
+
+    /// <param name="content">Sent from its start and left open, so that a retry sends the same bytes.</param>
+    public async Task PutAsync(string name, Stream content, string sha256, CancellationToken cancellationToken)
+    {
+        content.Position = 0;
         var request = new PutObjectRequest
         {
             BucketName = Location.Bucket,
             Key = Location.KeyFor(name),
-            FilePath = path,
+            InputStream = content,
+            AutoCloseStream = false,
             ContentType = "application/vnd.sqlite3",
             UseChunkEncoding = false,
         };
@@ -133,7 +142,15 @@ public sealed class ObjectStore : IDisposable
     public static string Sha256Of(string path)
     {
         using var file = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(file));
+        return Sha256Of(file);
+    }
+
+    public static string Sha256Of(Stream content)
+    {
+        content.Position = 0;
+        var sha256 = Convert.ToHexStringLower(SHA256.HashData(content));
+        content.Position = 0;
+        return sha256;
     }
 
     public void Dispose() => _client.Dispose();

@@ -90,7 +90,10 @@ public sealed partial class RemoteUploader
             return;
         }
 
-        var sha256 = ObjectStore.Sha256Of(newest.Path);
+        // One open handle for the hash and every attempt to send: the local loop may prune this
+        // backup meanwhile (a small Backup:Retain), and the handle still reads the same bytes.
+        await using var file = File.OpenRead(newest.Path);
+        var sha256 = ObjectStore.Sha256Of(file);
         var (exists, recorded) = await pipeline.ExecuteAsync(async token => await _store.HeadAsync(newest.Name, token), cancellationToken);
         if (exists && recorded == sha256)
         {
@@ -101,7 +104,7 @@ public sealed partial class RemoteUploader
         }
 
         var started = _time.GetTimestamp();
-        await pipeline.ExecuteAsync(async token => await _store.PutAsync(newest.Name, newest.Path, sha256, token), cancellationToken);
+        await pipeline.ExecuteAsync(async token => await _store.PutAsync(newest.Name, file, sha256, token), cancellationToken);
         var (received, stored) = await ReadBackAsync(pipeline, newest.Name, cancellationToken);
         if (received != sha256 || stored != sha256)
         {
