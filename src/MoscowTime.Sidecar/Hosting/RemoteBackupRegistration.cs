@@ -24,7 +24,6 @@ public static class RemoteBackupRegistration
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RemoteOptions>, RemoteOptionsValidator>());
-        services.TryAddSingleton(sp => new ObjectStore(sp.GetRequiredService<IOptions<RemoteOptions>>().Value, sp.GetService<AWSCredentials>()));
         return services;
     }
 
@@ -44,6 +43,7 @@ public static class RemoteBackupRegistration
             return builder;
         }
 
+        services.AddSingleton(sp => new ObjectStore(sp.GetRequiredService<IOptions<RemoteOptions>>().Value, sp.GetService<AWSCredentials>()));
         services.AddSingleton<RemoteUploader>();
         services.AddHostedService<RemoteBackupWorker>();
         services.AddHealthChecks().AddCheck<RemoteBackupCheck>("remote", tags: [HealthApi.BackupTag]);
