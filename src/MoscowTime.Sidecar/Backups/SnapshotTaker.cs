@@ -38,7 +38,7 @@ public sealed class SnapshotTaker(BackupCatalog catalog, TimeProvider time)
     /// A backup a previous process kept: a snapshot with the same content is discarded rather than kept
     /// again. Compared on the copy, after the read transaction has ended.
     /// </param>
-    /// <remarks>Blocking work (the caller runs it off the request path); exceptions end up in the task.</remarks>
+    /// <remarks>Blocking work, which the worker runs on a pool thread (Task.Run); exceptions end up in the task.</remarks>
     public Task<BackupOutcome> TakeAsync(LiveDatabase live, BackupFile? sameAs, CancellationToken cancellationToken)
     {
         try
