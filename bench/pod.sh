@@ -9,9 +9,9 @@
 #     backups taken, their duration, and the sidecar's memory (peak RSS and its cgroup's peak).
 # Usage: bench/pod.sh [seconds per wrk run, default 10] [rounds, default 3] [git revision, optional]
 #   The sidecar is built from the working tree; with a revision, also from that commit (git archive),
-#   and both are measured in the same rounds. Needs podman set up as /work/shared/containers.md says
-#   (CONTAINERS_CONF, the stand-in base images); on a shared machine run it under the e2e lock:
-#   flock /tmp/moscowtime-e2e.lock bench/pod.sh 10 3 <revision>
+#   and both are measured in the same rounds. Needs podman (see the README's "Podman on a machine
+#   without a registry"), kubectl and python3-yaml; where others use podman too, under their lock:
+#   flock /tmp/moscowtime-e2e.lock bench/pod.sh 10 7 <revision>
 # Everything it creates (pod, containers, volume, images, build stages) is removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,8 +27,15 @@ sidecar_port=18186
 bench_setup moscowtime-pod-bench
 need wrk sqlite3
 
-export CONTAINERS_CONF=${CONTAINERS_CONF:-/tmp/moscowtime-standins/containers.conf}
-[ -s "$CONTAINERS_CONF" ] || { echo "no $CONTAINERS_CONF: run /work/shared/containers/make-dotnet-base-images.sh first" >&2; exit 1; }
+# With the local stand-ins for the base images (README, "Podman on a machine without a registry"),
+# their configuration and never a pull; otherwise podman's own configuration and registry.
+standins=/tmp/moscowtime-standins/containers.conf
+[ -z "${CONTAINERS_CONF:-}" ] && [ -s "$standins" ] && export CONTAINERS_CONF=$standins
+pull=missing
+if [ -n "${CONTAINERS_CONF:-}" ]; then
+  [ -s "$CONTAINERS_CONF" ] || { echo "no $CONTAINERS_CONF: run ../shared/containers/make-dotnet-base-images.sh first" >&2; exit 1; }
+  pull=never
+fi
 command -v kubectl >/dev/null || { echo "kubectl is needed to render the manifests (kubectl kustomize)" >&2; exit 1; }
 python3 -c "import yaml" 2>/dev/null || { echo "python3 with PyYAML is needed to read the manifests (apt-get install python3-yaml)" >&2; exit 1; }
 
@@ -53,6 +60,7 @@ variant_count=$((${#compare} > 0 ? 3 : 2))
 deadline_s=$((1200 + rounds * variant_count * (duration + 40)))
 (sleep "$deadline_s" && echo "bench/pod.sh: over ${deadline_s}s, giving up" >&2 && kill -TERM $$) &
 watchdog=$!
+disown "$watchdog" # ended in podman_cleanup, without a "Terminated" line
 
 # --- the pod's resources, from the rendered manifests ----------------------------------------
 # Kubernetes turns a CPU request into CPU shares (milli-CPUs * 1024 / 1000, at least 2) and a CPU
@@ -76,7 +84,7 @@ echo "from kustomize/overlays/parallel: web --cpu-shares $web_shares --cpus $web
 
 # --- images ------------------------------------------------------------------------------------
 build() { # dockerfile tag context
-  timeout 900 podman build -q --pull=never --network host -f "$3/$1" -t "$2" "$3" >/dev/null
+  timeout 900 podman build -q --pull="$pull" --network host -f "$3/$1" -t "$2" "$3" >/dev/null
   images+=("$2")
 }
 sloc() { find "$1/src/MoscowTime.Sidecar" -name '*.cs' -print0 | xargs -0 wc -l | tail -1 | awk '{ print $1 }'; }
