@@ -58,9 +58,9 @@ trap 'exit 143' TERM INT
 # A bound on the whole run, whatever hangs (each step has its own too).
 variant_count=$((${#compare} > 0 ? 3 : 2))
 deadline_s=$((1200 + rounds * variant_count * (duration + 40)))
-(sleep "$deadline_s" && echo "bench/pod.sh: over ${deadline_s}s, giving up" >&2 && kill -TERM $$) &
+# Its own stderr goes nowhere: ending it at exit would print "Terminated" for its sleep.
+(sleep "$deadline_s" && echo "bench/pod.sh: over ${deadline_s}s, giving up" >&3 && kill -TERM $$) 3>&2 2>/dev/null &
 watchdog=$!
-disown "$watchdog" # ended in podman_cleanup, without a "Terminated" line
 
 # --- the pod's resources, from the rendered manifests ----------------------------------------
 # Kubernetes turns a CPU request into CPU shares (milli-CPUs * 1024 / 1000, at least 2) and a CPU
