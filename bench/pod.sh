@@ -87,7 +87,9 @@ build() { # dockerfile tag context
   timeout 900 podman build -q --pull="$pull" --network host -f "$3/$1" -t "$2" "$3" >/dev/null
   images+=("$2")
 }
-sloc() { find "$1/src/MoscowTime.Sidecar" -name '*.cs' -print0 | xargs -0 wc -l | tail -1 | awk '{ print $1 }'; }
+sloc() { # the sidecar's C# lines, leaving out what builds generate under obj/
+  find "$1/src/MoscowTime.Sidecar" -name '*.cs' -not -path '*/obj/*' -not -path '*/bin/*' -print0 | xargs -0 wc -l | tail -1 | awk '{ print $1 }'
+}
 echo "building images (web, sidecar from the working tree${compare:+, sidecar at $compare})..."
 build Dockerfile.web "localhost/moscow-time-web:$tag" .
 build Dockerfile.sidecar "localhost/moscow-time-sidecar:$tag-tree" .
