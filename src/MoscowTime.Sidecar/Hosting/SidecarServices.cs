@@ -15,7 +15,6 @@ public static class SidecarServices
 
         services.AddSingleton<BackupState>();
         services.AddSingleton(sp => new LiveDatabase(sp.GetRequiredService<IOptions<BackupOptions>>().Value.DatabasePath));
-        services.AddSingleton<LowPriorityThread>();
         services.AddSingleton<SnapshotTaker>();
         services.AddSingleton<BackupCycle>();
         builder.AddRemoteBackups();
