@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using MoscowTime.Testing;
-using MoscowTime.Web.Apis;
+using MoscowTime.Web.Pods;
 
 namespace MoscowTime.Web.Tests;
 
