@@ -88,7 +88,7 @@ public sealed class SchemaTests : IDisposable
     public void Writer_does_not_create_a_missing_file_after_the_first_open()
     {
         var error = Assert.Throws<SqliteException>(() => SqliteDatabase.OpenWriter(_dir.File("gone.db"), create: false));
-        Assert.Equal(14, error.SqliteErrorCode);
+        Assert.Equal(SQLitePCL.raw.SQLITE_CANTOPEN, error.SqliteErrorCode);
     }
 
     public void Dispose() => _dir.Dispose();
