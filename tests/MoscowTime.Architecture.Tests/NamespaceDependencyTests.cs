@@ -26,6 +26,16 @@ public class NamespaceDependencyTests
     }
 
     [Fact]
+    public void A_cycle_through_method_bodies_is_found_in_a_built_assembly()
+    {
+        var graph = NamespaceGraph.Of(typeof(NamespaceDependencyTests).Assembly.Location, "MoscowTime.Architecture.Tests.KnownCycle");
+
+        Assert.Equal(
+            ["MoscowTime.Architecture.Tests.KnownCycle.Left", "MoscowTime.Architecture.Tests.KnownCycle.Right", "MoscowTime.Architecture.Tests.KnownCycle.Left"],
+            CycleFinder.FindCycle(graph));
+    }
+
+    [Fact]
     public void Nothing_in_the_web_app_uses_its_composition_root()
     {
         var graph = NamespaceGraph.Of(typeof(Web.Hosting.WebApp).Assembly.Location, "MoscowTime");
