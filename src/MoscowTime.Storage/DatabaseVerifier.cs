@@ -1,5 +1,6 @@
 using Dapper;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace MoscowTime.Storage;
 
@@ -46,12 +47,6 @@ public sealed record DatabaseCheck(string Path, DatabaseCondition Condition, str
 /// </summary>
 public static class DatabaseVerifier
 {
-    // SQLITE_CORRUPT and SQLITE_NOTADB: the only codes that say something about the bytes in the file.
-    // Everything else (CANTOPEN, IOERR, PERM, BUSY…) is about the environment, and a restore that
-    // took those for damage would move a healthy database aside.
-    private const int SqliteCorrupt = 11;
-    private const int SqliteNotADatabase = 26;
-
     /// <param name="countVisits">
     /// Also read the visit total (a full scan, a third of the cost again): worth it for a restore's
     /// log line, not for a backup taken every minute.
@@ -77,7 +72,10 @@ public static class DatabaseVerifier
             long? visits = countVisits && version == Schema.CurrentVersion ? VisitQueries.Total(connection) : null;
             return new DatabaseCheck(path, DatabaseCondition.Intact, null, version, visits);
         }
-        catch (SqliteException ex) when (ex.SqliteErrorCode is SqliteCorrupt or SqliteNotADatabase)
+        // The only codes that say something about the bytes in the file. Everything else (CANTOPEN,
+        // IOERR, PERM, BUSY…) is about the environment, and a restore that took those for damage
+        // would move a healthy database aside.
+        catch (SqliteException ex) when (ex.SqliteErrorCode is raw.SQLITE_CORRUPT or raw.SQLITE_NOTADB)
         {
             return new DatabaseCheck(path, DatabaseCondition.Damaged, $"{path} is damaged: {ex.Message}", 0, null);
         }

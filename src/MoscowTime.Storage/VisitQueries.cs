@@ -31,9 +31,6 @@ public static class VisitQueries
     public static void AddToHour(SqliteConnection connection, SqliteTransaction transaction, string hour, long visits) =>
         connection.Execute(AddToHourSql, new { hour, visits }, transaction);
 
-    public static IReadOnlyList<HourCount> Hours(SqliteConnection connection) =>
-        connection.Query<HourCount>("SELECT hour AS Hour, visits AS Visits FROM visit_hours ORDER BY hour;").AsList();
-
     /// <summary>The hours from <paramref name="from"/> up to, not including, <paramref name="to"/>: a range of the primary key.</summary>
     public static IReadOnlyList<HourCount> HoursBetween(SqliteConnection connection, SqliteTransaction transaction, DateTimeOffset from, DateTimeOffset to) =>
         connection.Query<HourCount>(

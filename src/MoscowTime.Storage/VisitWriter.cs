@@ -4,6 +4,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using SQLitePCL;
 
 namespace MoscowTime.Storage;
 
@@ -287,10 +288,10 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
     private string Describe(Exception ex) => ex switch
     {
         VisitNotRecordedException => ex.Message,
-        SqliteException { SqliteErrorCode: 13 } => $"the disk holding {_options.DatabasePath} is full (SQLITE_FULL)",
-        SqliteException { SqliteErrorCode: 8 } => $"{_options.DatabasePath} is read-only (SQLITE_READONLY)",
-        SqliteException { SqliteErrorCode: 14 } => $"cannot open {_options.DatabasePath} (SQLITE_CANTOPEN): missing file or unwritable directory",
-        SqliteException { SqliteErrorCode: 11 or 26 } => $"{_options.DatabasePath} is damaged or not a database ({((SqliteException)ex).Message.Replace("SQLite Error ", "SQLite error ", StringComparison.Ordinal)})",
+        SqliteException { SqliteErrorCode: raw.SQLITE_FULL } => $"the disk holding {_options.DatabasePath} is full (SQLITE_FULL)",
+        SqliteException { SqliteErrorCode: raw.SQLITE_READONLY } => $"{_options.DatabasePath} is read-only (SQLITE_READONLY)",
+        SqliteException { SqliteErrorCode: raw.SQLITE_CANTOPEN } => $"cannot open {_options.DatabasePath} (SQLITE_CANTOPEN): missing file or unwritable directory",
+        SqliteException { SqliteErrorCode: raw.SQLITE_CORRUPT or raw.SQLITE_NOTADB } => $"{_options.DatabasePath} is damaged or not a database ({((SqliteException)ex).Message.Replace("SQLite Error ", "SQLite error ", StringComparison.Ordinal)})",
         SqliteException sqlite => $"SQLite error {sqlite.SqliteExtendedErrorCode} on {_options.DatabasePath}: {sqlite.Message}",
         _ => $"{ex.GetType().Name} on {_options.DatabasePath}: {ex.Message}",
     };

@@ -35,7 +35,7 @@ public sealed class SchemaTests : IDisposable
         Assert.Equal(Schema.CurrentVersion, Schema.ReadVersion(connection));
         Assert.Equal(
             [new HourCount("2026-11-24 22:00", 2), new HourCount("2026-11-24 23:00", 3)],
-            VisitQueries.Hours(connection));
+            Databases.StoredHours(path));
         Assert.Equal(0, connection.ExecuteScalar<int>("SELECT COUNT(*) FROM sqlite_master WHERE name = 'visits'"));
     }
 
@@ -64,7 +64,7 @@ public sealed class SchemaTests : IDisposable
             for (var hour = 0; hour < hours; hour++)
             {
                 var share = visits / hours + (hour < visits % hours ? 1 : 0);
-                VisitQueries.AddToHour(connection, transaction, VisitQueries.HourOf(first.AddHours(hour)), share);
+                Databases.AddVisits(connection, transaction, first.AddHours(hour), share);
             }
 
             transaction.Commit();
@@ -88,7 +88,7 @@ public sealed class SchemaTests : IDisposable
     public void Writer_does_not_create_a_missing_file_after_the_first_open()
     {
         var error = Assert.Throws<SqliteException>(() => SqliteDatabase.OpenWriter(_dir.File("gone.db"), create: false));
-        Assert.Equal(14, error.SqliteErrorCode);
+        Assert.Equal(SQLitePCL.raw.SQLITE_CANTOPEN, error.SqliteErrorCode);
     }
 
     public void Dispose() => _dir.Dispose();

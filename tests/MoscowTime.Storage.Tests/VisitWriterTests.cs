@@ -51,8 +51,7 @@ public sealed class VisitWriterTests : IAsyncDisposable
         await writer.RecordVisitAsync();
         await writer.RecordVisitAsync();
 
-        using var connection = SqliteDatabase.OpenReadOnly(DatabasePath);
-        Assert.Equal([new HourCount("2026-11-24 00:00", 1), new HourCount("2026-11-24 01:00", 2)], VisitQueries.Hours(connection));
+        Assert.Equal([new HourCount("2026-11-24 00:00", 1), new HourCount("2026-11-24 01:00", 2)], Databases.StoredHours(DatabasePath));
     }
 
     [Fact]

@@ -12,6 +12,17 @@ public static class Databases
         return VisitQueries.Total(connection);
     }
 
+    /// <summary>Every stored hour, oldest first.</summary>
+    public static IReadOnlyList<HourCount> StoredHours(string path)
+    {
+        using var connection = SqliteDatabase.OpenReadOnly(path);
+        return connection.Query<HourCount>("SELECT hour AS Hour, visits AS Visits FROM visit_hours ORDER BY hour;").AsList();
+    }
+
+    /// <summary>Adds visits to the hour of <paramref name="at"/> with the writer's own statement, without a writer.</summary>
+    public static void AddVisits(Microsoft.Data.Sqlite.SqliteConnection connection, Microsoft.Data.Sqlite.SqliteTransaction transaction, DateTimeOffset at, long visits) =>
+        connection.Execute(VisitQueries.AddToHourSql, new { hour = VisitQueries.HourOf(at), visits }, transaction);
+
     public static int UserVersion(string path)
     {
         using var connection = SqliteDatabase.OpenReadOnly(path);

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using MoscowTime.Testing;
-using MoscowTime.Web.Apis;
+using MoscowTime.Web.Pods;
 
 namespace MoscowTime.Web.Tests;
 
@@ -104,25 +104,6 @@ public sealed class VisitCountingTests : IDisposable
         Assert.DoesNotContain("http://", html, StringComparison.Ordinal);
         Assert.DoesNotContain("https://", html, StringComparison.Ordinal);
         Assert.Contains("moscow-time-test", html, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task Metrics_count_recorded_visits_and_commit_batches()
-    {
-        await using var app = await WebAppHost.StartAsync(DatabasePath);
-        await app.Client.GetStringAsync("/");
-
-        var metrics = await app.Client.GetStringAsync("/metrics");
-
-        // Values are not asserted: in-process hosts share prometheus-net's static registry.
-        Assert.Contains("# TYPE moscowtime_visits_recorded_total counter", metrics, StringComparison.Ordinal);
-        Assert.Contains("moscowtime_visits_batch_size_bucket", metrics, StringComparison.Ordinal);
-        Assert.Contains("moscowtime_visits_commit_duration_seconds_bucket", metrics, StringComparison.Ordinal);
-        // Each histogram keeps the buckets its instrument advises (ours: batches up to 4096 visits).
-        Assert.Contains("moscowtime_visits_batch_size_bucket{le=\"4096\"}", metrics, StringComparison.Ordinal);
-        Assert.Contains("moscowtime_visits_commit_duration_seconds_bucket{le=\"0.0005\"}", metrics, StringComparison.Ordinal);
-        Assert.Contains("http_server_request_duration", metrics, StringComparison.Ordinal);
-        Assert.Contains("process_cpu_seconds_total", metrics, StringComparison.Ordinal);
     }
 
     public void Dispose() => _dir.Dispose();

@@ -1,6 +1,5 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
-using MoscowTime.Sidecar.Remote;
 using MoscowTime.Storage;
 using Polly;
 using Polly.Retry;
@@ -22,16 +21,16 @@ public sealed partial class BackupCycle : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger<BackupCycle> _logger;
     private readonly ResiliencePipeline _pipeline;
-    private readonly UploadTrigger _uploads;
+    private readonly BackupPassSignal _passes;
 
     /// <summary>The database version the newest backup holds, as this process knows it.</summary>
     private DatabaseVersion? _backedUp;
     private string? _reportedError;
 
     public BackupCycle(IOptions<BackupOptions> options, BackupCatalog catalog, LiveDatabase live, SnapshotTaker taker,
-        BackupState state, TimeProvider time, ILogger<BackupCycle> logger, UploadTrigger uploads)
+        BackupState state, TimeProvider time, ILogger<BackupCycle> logger, BackupPassSignal passes)
     {
-        _uploads = uploads;
+        _passes = passes;
         _options = options.Value;
         _catalog = catalog;
         _live = live;
@@ -91,7 +90,7 @@ public sealed partial class BackupCycle : IDisposable
         {
             _state.Beat();
             // The upload loop (when a remote is configured) sends the newest verified backup, or retries one that failed.
-            _uploads.Pulse();
+            _passes.Pulse();
         }
     }
 

@@ -2,6 +2,7 @@ using Amazon.Runtime;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using MoscowTime.Sidecar.Apis;
+using MoscowTime.Sidecar.Backups;
 using MoscowTime.Sidecar.Health;
 using MoscowTime.Sidecar.Remote;
 
@@ -37,7 +38,7 @@ public static class RemoteBackupRegistration
         var services = builder.Services;
         services.AddRemoteOptions();
         services.AddSingleton<RemoteState>();
-        services.AddSingleton<UploadTrigger>();
+        services.AddSingleton<BackupPassSignal>();
         if (string.IsNullOrWhiteSpace(builder.Configuration[$"{RemoteOptions.Section}:Url"]))
         {
             return builder;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using MoscowTime.Sidecar.Backups;
 
 namespace MoscowTime.Sidecar.Remote;
 
@@ -10,7 +11,7 @@ namespace MoscowTime.Sidecar.Remote;
 /// Registered before the local backup worker, so the host stops it after that worker's final
 /// backup: the stop then makes one last upload, one attempt per request, within the grace period.
 /// </remarks>
-public sealed partial class RemoteBackupWorker(RemoteUploader uploader, UploadTrigger trigger, IOptions<RemoteOptions> options,
+public sealed partial class RemoteBackupWorker(RemoteUploader uploader, BackupPassSignal trigger, IOptions<RemoteOptions> options,
     ILogger<RemoteBackupWorker> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

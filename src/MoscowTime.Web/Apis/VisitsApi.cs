@@ -1,5 +1,5 @@
 using MoscowTime.Storage;
-using MoscowTime.Web.Hosting;
+using MoscowTime.Web.Pods;
 
 namespace MoscowTime.Web.Apis;
 
@@ -11,6 +11,3 @@ public static class VisitsApi
         return app;
     }
 }
-
-/// <summary>This pod's committed count; peers read it for the cluster view.</summary>
-public sealed record PodVisits(string Pod, long Visits);

@@ -1,16 +1,13 @@
-using System.Globalization;
-using System.Text;
-using System.Text.Encodings.Web;
 using Microsoft.Extensions.Options;
 using MoscowTime.Storage;
-using MoscowTime.Web.Hosting;
+using MoscowTime.Web.Pods;
 
 namespace MoscowTime.Web.Cluster;
 
 /// <summary>What the peers last reported, ready for the page to show without waiting on them.</summary>
-public sealed record PeerSnapshot(IReadOnlyList<PodCount> Peers, string RowsHtml)
+public sealed record PeerSnapshot(IReadOnlyList<PodCount> Peers)
 {
-    public static readonly PeerSnapshot None = new([], "");
+    public static readonly PeerSnapshot None = new([]);
 
     public long Total { get; } = Peers.Where(peer => peer.Ok).Sum(peer => peer.Visits ?? 0);
     public bool Complete { get; } = Peers.All(peer => peer.Ok);
@@ -51,27 +48,12 @@ public sealed class ClusterView(
             .Select(group => group.OrderByDescending(answer => answer.Ok).First())
             .OrderBy(answer => answer.Pod, StringComparer.Ordinal)
             .ToList();
-        _last = new PeerSnapshot(peers, RenderRows(peers));
+        _last = new PeerSnapshot(peers);
         metrics.ReportUnanswered(peers.Count(peer => !peer.Ok));
 
         var pods = peers.Append(new PodCount(self.Name, writer.CommittedTotal, true))
             .OrderBy(pod => pod.Pod, StringComparer.Ordinal)
             .ToList();
         return new ClusterVisits(pods.Where(pod => pod.Ok).Sum(pod => pod.Visits ?? 0), pods.All(pod => pod.Ok), pods);
-    }
-
-    private static string RenderRows(IReadOnlyList<PodCount> peers)
-    {
-        var html = HtmlEncoder.Default;
-        var rows = new StringBuilder();
-        foreach (var peer in peers)
-        {
-            rows.Append(CultureInfo.InvariantCulture, $"<tr><td>{html.Encode(peer.Pod)}</td>");
-            rows.Append(peer.Ok
-                ? string.Create(CultureInfo.InvariantCulture, $"<td>{peer.Visits}</td></tr>\n")
-                : $"<td class=\"down\" title=\"{html.Encode(peer.Error ?? "")}\">no answer</td></tr>\n");
-        }
-
-        return rows.ToString();
     }
 }

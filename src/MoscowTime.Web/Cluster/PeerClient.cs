@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
-using MoscowTime.Web.Apis;
+using MoscowTime.Web.Pods;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;

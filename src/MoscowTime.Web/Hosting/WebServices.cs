@@ -5,6 +5,7 @@ using MoscowTime.Storage;
 using MoscowTime.Web.Cluster;
 using MoscowTime.Web.Health;
 using MoscowTime.Web.Pages;
+using MoscowTime.Web.Pods;
 using MoscowTime.Web.Time;
 
 namespace MoscowTime.Web.Hosting;

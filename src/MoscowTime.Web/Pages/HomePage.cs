@@ -5,7 +5,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Unicode;
 using MoscowTime.Web.Cluster;
-using MoscowTime.Web.Hosting;
+using MoscowTime.Web.Pods;
 using MoscowTime.Web.Time;
 
 namespace MoscowTime.Web.Pages;
@@ -76,6 +76,7 @@ public sealed class HomePage
     private readonly string _head;
     private readonly string _pod;
     private readonly int _maxLength;
+    private readonly PeerRows _peerRows = new();
 
     public HomePage(PodIdentity pod, MoscowClock clock)
     {
@@ -106,7 +107,8 @@ public sealed class HomePage
     public async Task WriteAsync(HttpResponse response, DateTimeOffset moscow, long visits, PeerSnapshot peers, HourlyVisits? history)
     {
         var chart = history is null ? "" : VisitChart.Render(history);
-        var buffer = ArrayPool<byte>.Shared.Rent(_maxLength + Encoding.UTF8.GetMaxByteCount(peers.RowsHtml.Length + chart.Length));
+        var peerRows = _peerRows.For(peers);
+        var buffer = ArrayPool<byte>.Shared.Rent(_maxLength + Encoding.UTF8.GetMaxByteCount(peerRows.Length + chart.Length));
         try
         {
             if (!Utf8.TryWrite(buffer, CultureInfo.InvariantCulture, $"""
@@ -122,7 +124,7 @@ public sealed class HomePage
                 <thead><tr><th>Pod</th><th>Visits</th></tr></thead>
                 <tbody>
                 <tr class="self"><td>{_pod}</td><td>{visits}</td></tr>
-                {peers.RowsHtml}</tbody>
+                {peerRows}</tbody>
                 <tfoot><tr><td>{(peers.Complete ? "Total" : "Total of pods that answered")}</td><td id="cluster-total">{visits + peers.Total}</td></tr></tfoot>
                 </table>
                 {chart}{Tail}

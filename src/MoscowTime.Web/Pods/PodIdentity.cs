@@ -1,4 +1,4 @@
-namespace MoscowTime.Web.Hosting;
+namespace MoscowTime.Web.Pods;
 
 /// <summary>The serving pod's name: POD_NAME from the downward API, else the machine name.</summary>
 public sealed record PodIdentity(string Name)

@@ -1,12 +1,13 @@
 using System.Threading.Channels;
 
-namespace MoscowTime.Sidecar.Remote;
+namespace MoscowTime.Sidecar.Backups;
 
 /// <summary>
-/// The local loop pulses this after every pass; the upload loop waits on it. Pulses while an
-/// upload runs collapse into one, so a slow store never queues work or holds up a local backup.
+/// The local loop pulses this after every pass; whatever follows the backups (the upload loop in
+/// Remote) waits on it, so the backups know nothing of their followers. Pulses while a follower is
+/// busy collapse into one, so a slow store never queues work or holds up a local backup.
 /// </summary>
-public sealed class UploadTrigger
+public sealed class BackupPassSignal
 {
     private readonly Channel<bool> _pulses = Channel.CreateBounded<bool>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });

@@ -1,0 +1,85 @@
+namespace MoscowTime.Architecture.Tests;
+
+/// <summary>
+/// Dependencies run one way inside each assembly: a namespace that uses another is never used by
+/// it, directly or round a longer loop. Within the web app: Apis and Pages use Cluster, Cluster
+/// uses Pods and Storage; Hosting, the composition root, uses everything and nothing uses it.
+/// </summary>
+public class NamespaceDependencyTests
+{
+    public static TheoryData<string> Assemblies() =>
+    [
+        typeof(Web.Hosting.WebApp).Assembly.Location,
+        typeof(Storage.VisitWriter).Assembly.Location,
+        typeof(Sidecar.Hosting.SidecarApp).Assembly.Location,
+    ];
+
+    [Theory]
+    [MemberData(nameof(Assemblies))]
+    public void No_namespace_depends_on_itself_round_a_cycle(string assembly)
+    {
+        var graph = NamespaceGraph.Of(assembly, "MoscowTime");
+
+        var cycle = CycleFinder.FindCycle(graph);
+
+        Assert.True(cycle is null, $"{Path.GetFileName(assembly)}: {string.Join(" → ", cycle ?? [])}");
+    }
+
+    [Fact]
+    public void A_cycle_through_method_bodies_is_found_in_a_built_assembly()
+    {
+        var graph = NamespaceGraph.Of(typeof(NamespaceDependencyTests).Assembly.Location, "MoscowTime.Architecture.Tests.KnownCycle");
+
+        Assert.Equal(
+            ["MoscowTime.Architecture.Tests.KnownCycle.Left", "MoscowTime.Architecture.Tests.KnownCycle.Right", "MoscowTime.Architecture.Tests.KnownCycle.Left"],
+            CycleFinder.FindCycle(graph));
+    }
+
+    [Fact]
+    public void Nothing_in_the_web_app_uses_its_composition_root()
+    {
+        var graph = NamespaceGraph.Of(typeof(Web.Hosting.WebApp).Assembly.Location, "MoscowTime");
+
+        Assert.Empty(graph.Where(pair => pair.Value.Contains("MoscowTime.Web.Hosting")).Select(pair => pair.Key));
+    }
+
+    [Fact]
+    public void The_web_app_namespaces_point_the_expected_way()
+    {
+        var graph = NamespaceGraph.Of(typeof(Web.Hosting.WebApp).Assembly.Location, "MoscowTime");
+
+        // Proves the reader sees uses at all, in signatures and in method bodies alike.
+        Assert.Contains("MoscowTime.Web.Cluster", graph["MoscowTime.Web.Apis"]);
+        Assert.Contains("MoscowTime.Web.Cluster", graph["MoscowTime.Web.Hosting"]);
+    }
+}
+
+public class CycleFinderTests
+{
+    [Fact]
+    public void Finds_a_cycle_round_three_namespaces()
+    {
+        var graph = Graph(("A", "B"), ("B", "C"), ("C", "A"), ("C", "D"));
+
+        Assert.Equal(["A", "B", "C", "A"], CycleFinder.FindCycle(graph));
+    }
+
+    [Fact]
+    public void Finds_a_cycle_reached_only_through_other_nodes()
+    {
+        var graph = Graph(("A", "B"), ("B", "C"), ("C", "B"));
+
+        Assert.Equal(["B", "C", "B"], CycleFinder.FindCycle(graph));
+    }
+
+    [Fact]
+    public void A_diamond_is_no_cycle()
+    {
+        var graph = Graph(("A", "B"), ("A", "C"), ("B", "D"), ("C", "D"));
+
+        Assert.Null(CycleFinder.FindCycle(graph));
+    }
+
+    private static Dictionary<string, IReadOnlySet<string>> Graph(params (string From, string To)[] edges) =>
+        edges.GroupBy(edge => edge.From).ToDictionary(group => group.Key, group => (IReadOnlySet<string>)group.Select(edge => edge.To).ToHashSet());
+}

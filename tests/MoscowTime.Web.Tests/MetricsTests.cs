@@ -1,0 +1,101 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using MoscowTime.Testing;
+using MoscowTime.Web.Cluster;
+
+namespace MoscowTime.Web.Tests;
+
+/// <summary>
+/// prometheus-net's registry is one per process and every in-process host feeds it, so these tests
+/// run alone (after the parallel ones) and compare each series before and after what they did.
+/// </summary>
+[CollectionDefinition(nameof(ProcessWideMetrics), DisableParallelization = true)]
+public sealed class ProcessWideMetrics;
+
+[Collection(nameof(ProcessWideMetrics))]
+public sealed class MetricsTests : IDisposable
+{
+    private readonly TempDirectory _dir = new("metrics");
+
+    [Fact]
+    public async Task The_visit_counter_rises_by_exactly_the_visits_recorded()
+    {
+        const int visits = 7;
+        await using var app = await WebAppHost.StartAsync(_dir.File("visits.db"));
+        var before = await ScrapeAsync(app);
+
+        for (var i = 0; i < visits; i++)
+        {
+            (await app.Client.GetAsync("/")).EnsureSuccessStatusCode();
+        }
+
+        // These record nothing, and neither does scraping.
+        (await app.Client.GetAsync("/visits")).EnsureSuccessStatusCode();
+        (await app.Client.GetAsync("/api/time")).EnsureSuccessStatusCode();
+        (await app.Client.GetAsync("/readyz")).EnsureSuccessStatusCode();
+        var after = await ScrapeAsync(app);
+
+        Assert.Equal(visits, after.Sum("moscowtime_visits_recorded_total") - before.Sum("moscowtime_visits_recorded_total"));
+        Assert.Equal(0, after.Sum("moscowtime_visits_rejected_total") - before.Sum("moscowtime_visits_rejected_total"));
+        // One visit at a time: each is its own commit of one.
+        Assert.Equal(visits, after.Sum("moscowtime_visits_batch_size_sum") - before.Sum("moscowtime_visits_batch_size_sum"));
+        Assert.Equal(visits, after.Sum("moscowtime_visits_batch_size_count") - before.Sum("moscowtime_visits_batch_size_count"));
+        Assert.Equal(visits, after.Sum("moscowtime_visits_commit_duration_seconds_count") - before.Sum("moscowtime_visits_commit_duration_seconds_count"));
+        Assert.Equal(visits, Databases.StoredVisits(_dir.File("visits.db")));
+    }
+
+    [Fact]
+    public async Task Histograms_keep_the_buckets_their_instruments_advise_beside_the_platform_metrics()
+    {
+        await using var app = await WebAppHost.StartAsync(_dir.File("visits.db"));
+        (await app.Client.GetAsync("/")).EnsureSuccessStatusCode();
+
+        var metrics = await app.Client.GetStringAsync("/metrics");
+
+        Assert.Contains("# TYPE moscowtime_visits_recorded_total counter", metrics, StringComparison.Ordinal);
+        // Ours: batches up to 4096 visits, commits from half a millisecond.
+        Assert.Contains("moscowtime_visits_batch_size_bucket{le=\"4096\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("moscowtime_visits_commit_duration_seconds_bucket{le=\"0.0005\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("http_server_request_duration", metrics, StringComparison.Ordinal);
+        Assert.Contains("process_cpu_seconds_total", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Cluster_metrics_count_every_call_and_every_peer_that_did_not_answer()
+    {
+        const int fanOuts = 3;
+        await using var peer = await WebAppHost.StartAsync(_dir.File("peer.db"), null, "--POD_NAME=metrics-peer");
+        var silent = new Uri($"http://127.0.0.1:{FreePort.On(IPAddress.Loopback)}");
+        await using var app = await WebAppHost.StartAsync(_dir.File("visits.db"), WithoutBackgroundRefresh,
+            $"--Cluster:Peers:0={peer.BaseAddress.ToString().TrimEnd('/')}", $"--Cluster:Peers:1={silent.ToString().TrimEnd('/')}",
+            // A loaded machine answers late, not never: only the silent peer may fail.
+            "--Cluster:PeerTimeout=00:00:10", "--Cluster:FanOutTimeout=00:00:30");
+        var before = await ScrapeAsync(app);
+        var answering = new[] { $"peer=\"{peer.BaseAddress.Authority}\"", "peer=\"metrics-peer\"" };
+        var silentLabel = $"peer=\"{silent.Authority}\"";
+
+        for (var i = 0; i < fanOuts; i++)
+        {
+            (await app.Client.GetAsync("/visits/cluster")).EnsureSuccessStatusCode();
+        }
+
+        var after = await ScrapeAsync(app);
+
+        // Refused twice, then the circuit opens: every one of them is a failure, whatever its reason.
+        Assert.Equal(fanOuts, after.Sum("moscowtime_cluster_peer_call_failures_total", silentLabel) - before.Sum("moscowtime_cluster_peer_call_failures_total", silentLabel));
+        Assert.Equal(fanOuts, after.Sum("moscowtime_cluster_peer_call_duration_seconds_count", silentLabel) - before.Sum("moscowtime_cluster_peer_call_duration_seconds_count", silentLabel));
+        // The answering peer is named by its address until it has answered, then by its pod name.
+        Assert.Equal(fanOuts, answering.Sum(label => after.Sum("moscowtime_cluster_peer_call_duration_seconds_count", label) - before.Sum("moscowtime_cluster_peer_call_duration_seconds_count", label)));
+        Assert.Equal(0, answering.Sum(label => after.Sum("moscowtime_cluster_peer_call_failures_total", label) - before.Sum("moscowtime_cluster_peer_call_failures_total", label)));
+        Assert.Equal(1, after.Sum("moscowtime_cluster_peers_unanswered"));
+    }
+
+    /// <summary>No refresher asking the peers behind the test's back, between its two readings.</summary>
+    private static void WithoutBackgroundRefresh(IServiceCollection services) =>
+        services.Remove(services.Single(descriptor => descriptor.ServiceType == typeof(IHostedService) && descriptor.ImplementationType == typeof(ClusterRefresher)));
+
+    private static Task<MetricsScrape> ScrapeAsync(LoopbackApp app) => MetricsScrape.ReadAsync(app.Client);
+
+    public void Dispose() => _dir.Dispose();
+}
