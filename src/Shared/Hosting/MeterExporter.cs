@@ -51,15 +51,18 @@ internal sealed class MeterExporter : IDisposable
         _table = table.ToDictionary(metric => (metric.Meter, metric.Instrument));
         Registry = Prometheus.Metrics.NewCustomRegistry();
         _factory = Prometheus.Metrics.WithCustomRegistry(Registry);
+        // Counters and gauges exist from the start, at 0; histograms wait for their instrument,
+        // whose advice holds the buckets.
         foreach (var metric in _table.Values)
         {
-            // Histograms wait for their instrument, whose advice holds the buckets.
-            _ = metric.Kind switch
+            if (metric.Kind == MetricKind.Counter)
             {
-                MetricKind.Counter => _sinks[metric.Name] = new CounterSink(_factory.CreateCounter(metric.Name, metric.Help, metric.Labels)),
-                MetricKind.Gauge => _sinks[metric.Name] = new GaugeSink(_factory.CreateGauge(metric.Name, metric.Help)),
-                _ => null,
-            };
+                _sinks[metric.Name] = new CounterSink(_factory.CreateCounter(metric.Name, metric.Help, metric.Labels));
+            }
+            else if (metric.Kind == MetricKind.Gauge)
+            {
+                _sinks[metric.Name] = new GaugeSink(_factory.CreateGauge(metric.Name, metric.Help));
+            }
         }
 
         _listener.InstrumentPublished = (instrument, listener) =>
