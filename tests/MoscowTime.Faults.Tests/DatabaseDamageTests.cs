@@ -126,7 +126,7 @@ public sealed partial class DatabaseDamageTests : IDisposable
         {
             var ready = await Probe.GetAsync(client, "/readyz");
             Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.Status);
-            Assert.Contains(reason, ready.DatabaseReason, StringComparison.Ordinal);
+            Assert.Contains(reason, ready.Reason, StringComparison.Ordinal);
             Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/livez")).StatusCode);
         }
 

@@ -48,8 +48,8 @@ public sealed partial class DiskFullTests(ITestOutputHelper output) : IDisposabl
         var notReady = await Probe.GetAsync(site, "/readyz");
         output.WriteLine($"full ({volume.FreeBytes} bytes free): readyz {notReady}");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.Status);
-        Assert.Contains(volume.Path, notReady.DatabaseReason, StringComparison.Ordinal);
-        Assert.Contains("No space left on device", notReady.DatabaseReason, StringComparison.Ordinal);
+        Assert.Contains(volume.Path, notReady.Reason, StringComparison.Ordinal);
+        Assert.Contains("No space left on device", notReady.Reason, StringComparison.Ordinal);
         for (var attempt = 0; attempt < 3; attempt++)
         {
             using var refused = await site.GetAsync("/");

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -45,6 +46,51 @@ public sealed class ProbeEndpointTests
         await using var sidecar = await StartSidecar(data);
 
         await AssertEveryProbePathAnswers200(sidecar, "backup");
+    }
+
+    [Fact]
+    public async Task Readyz_and_healthz_answer_the_same_json_shape_as_both_livez()
+    {
+        using var data = new TempDirectory("manifest-probe-shape");
+        await using var web = await StartWeb(data);
+        await using var sidecar = await StartSidecar(data);
+        await StatusOnceStarted(web.Client, "/readyz");
+        await StatusOnceStarted(sidecar.Client, "/healthz");
+
+        var shapes = new Dictionary<string, JsonElement>
+        {
+            ["web /livez"] = await Json(web.Client, "/livez"),
+            ["web /readyz"] = await Json(web.Client, "/readyz"),
+            ["sidecar /livez"] = await Json(sidecar.Client, "/livez"),
+            ["sidecar /healthz"] = await Json(sidecar.Client, "/healthz"),
+        };
+
+        foreach (var (probe, body) in shapes)
+        {
+            Assert.Equal((probe, JsonValueKind.Object), (probe, body.ValueKind));
+            Assert.Equal((probe, "Healthy"), (probe, body.GetProperty("status").GetString()));
+            Assert.Equal((probe, JsonValueKind.String), (probe, body.GetProperty("reason").ValueKind));
+            var checks = body.GetProperty("checks");
+            Assert.NotEmpty(checks.EnumerateObject());
+            foreach (var check in checks.EnumerateObject())
+            {
+                Assert.Equal((probe, check.Name, "reason,status"),
+                    (probe, check.Name, string.Join(",", check.Value.EnumerateObject().Select(p => p.Name).Order())));
+                Assert.Equal((probe, check.Name, JsonValueKind.String), (probe, check.Name, check.Value.GetProperty("status").ValueKind));
+                Assert.Equal((probe, check.Name, JsonValueKind.String), (probe, check.Name, check.Value.GetProperty("reason").ValueKind));
+            }
+        }
+
+        // Each check's data is flat beside status and reason: the database path on both.
+        Assert.Equal(data.File("visits.db"), shapes["web /readyz"].GetProperty("database").GetString());
+        Assert.Equal(data.File("visits.db"), shapes["sidecar /healthz"].GetProperty("database").GetString());
+    }
+
+    private static async Task<JsonElement> Json(HttpClient client, string path)
+    {
+        using var response = await client.GetAsync(path);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
     }
 
     [Fact]

@@ -37,22 +37,56 @@ public sealed class HealthTests : IDisposable
     }
 
     [Fact]
-    public async Task Metrics_count_backups_taken_and_skipped()
+    public async Task Metrics_count_each_backup_taken_and_each_pass_skipped()
     {
         VisitsFile.Create(Database, visits: 3);
         await using var sidecar = await SidecarHost.StartAsync(Database, Backups, _time);
+        VisitsFile.AddVisits(Database, 1);
+        await sidecar.NextPassAsync();
+        VisitsFile.AddVisits(Database, 1);
+        await sidecar.NextPassAsync();
         await sidecar.NextPassAsync();
 
-        var metrics = await sidecar.App.Client.GetStringAsync("/metrics");
+        var metrics = await PrometheusText.ScrapeAsync(sidecar.App.Client);
 
-        Assert.Contains("moscowtime_backups_taken_total 1", metrics, StringComparison.Ordinal);
-        Assert.Contains("moscowtime_backups_skipped_total 1", metrics, StringComparison.Ordinal);
-        Assert.Contains("moscowtime_backups_failed_total 0", metrics, StringComparison.Ordinal);
-        Assert.Contains("moscowtime_backups_kept 1", metrics, StringComparison.Ordinal);
-        Assert.Contains("moscowtime_backup_age_seconds 60", metrics, StringComparison.Ordinal);
-        Assert.Contains("moscowtime_backup_healthy 1", metrics, StringComparison.Ordinal);
-        Assert.Contains("moscowtime_backup_last_size_bytes", metrics, StringComparison.Ordinal);
-        Assert.Contains("moscowtime_backup_last_duration_seconds", metrics, StringComparison.Ordinal);
+        Assert.Equal(3, metrics["moscowtime_backups_taken_total"]);
+        Assert.Equal(1, metrics["moscowtime_backups_skipped_total"]);
+        Assert.Equal(0, metrics["moscowtime_backups_failed_total"]);
+        Assert.Equal(3, metrics["moscowtime_backups_kept"]);
+        Assert.Equal(60, metrics["moscowtime_backup_age_seconds"]);
+        Assert.Equal(1, metrics["moscowtime_backup_healthy"]);
+        Assert.Equal(new FileInfo(sidecar.Catalog.List()[0].Path).Length, metrics["moscowtime_backup_last_size_bytes"]);
+        Assert.InRange(metrics["moscowtime_backup_last_duration_seconds"], double.Epsilon, 15);
+    }
+
+    [Fact]
+    public async Task Metrics_without_any_backup_are_zero_and_nan()
+    {
+        VisitsFile.Create(Database, visits: 3);
+        await using var sidecar = await SidecarHost.StartAsync(Database, Backups, _time, waitForFirstPass: false,
+            "--Backup:Directory=/proc/no-backups-here");
+
+        var metrics = await PrometheusText.ScrapeAsync(sidecar.App.Client);
+
+        Assert.Equal(0, metrics["moscowtime_backups_taken_total"]);
+        Assert.True(double.IsNaN(metrics["moscowtime_backup_age_seconds"]));
+        Assert.True(double.IsNaN(metrics["moscowtime_backup_last_size_bytes"]));
+        Assert.Equal(0, metrics["moscowtime_backup_healthy"]);
+    }
+
+    [Fact]
+    public async Task Two_sidecars_in_one_process_each_report_their_own_counts()
+    {
+        using var other = new TempDirectory("backup-health-other");
+        VisitsFile.Create(Database, visits: 3);
+        VisitsFile.Create(other.File("visits.db"), visits: 3);
+        await using var first = await SidecarHost.StartAsync(Database, Backups, _time);
+        await using var second = await SidecarHost.StartAsync(other.File("visits.db"), other.File("backups"), new FakeTimeProvider(VisitsFile.Start));
+        VisitsFile.AddVisits(Database, 1);
+        await first.NextPassAsync();
+
+        Assert.Equal(2, (await PrometheusText.ScrapeAsync(first.App.Client))["moscowtime_backups_taken_total"]);
+        Assert.Equal(1, (await PrometheusText.ScrapeAsync(second.App.Client))["moscowtime_backups_taken_total"]);
     }
 
     [Fact]

@@ -33,14 +33,24 @@ public sealed class LoopbackApp : IAsyncDisposable
         return new LoopbackApp(app, new Uri(address));
     }
 
+    private int _stopped;
+
+    /// <summary>Stops as SIGTERM would: hosted services get their StopAsync (the sidecar its final pass).</summary>
     public async Task StopAsync()
     {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1)
+        {
+            return;
+        }
+
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await App.StopAsync(timeout.Token);
     }
 
+    /// <summary>Stops first unless stopped already: the apps are never disposed while running, in production either.</summary>
     public async ValueTask DisposeAsync()
     {
+        await StopAsync();
         Client.Dispose();
         await App.DisposeAsync();
     }

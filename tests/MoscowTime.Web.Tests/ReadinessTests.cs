@@ -21,7 +21,7 @@ public sealed class ReadinessTests : IDisposable
             using var response = await app.Client.GetAsync("/readyz");
             Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
             var reason = JsonDocument.Parse(await response.Content.ReadAsStringAsync())
-                .RootElement.GetProperty("checks").GetProperty("database").GetProperty("description").GetString();
+                .RootElement.GetProperty("reason").GetString();
             Assert.Contains(_dir.Path, reason, StringComparison.Ordinal);
             Assert.Contains("not writable", reason, StringComparison.Ordinal);
 

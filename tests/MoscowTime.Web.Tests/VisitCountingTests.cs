@@ -106,5 +106,39 @@ public sealed class VisitCountingTests : IDisposable
         Assert.Contains("moscow-time-test", html, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Metrics_count_recorded_visits_and_commit_batches()
+    {
+        await using var app = await WebAppHost.StartAsync(DatabasePath);
+        await app.Client.GetStringAsync("/");
+
+        var metrics = await app.Client.GetStringAsync("/metrics");
+
+        Assert.Contains("# TYPE moscowtime_visits_recorded_total counter", metrics, StringComparison.Ordinal);
+        Assert.Equal(1, PrometheusText.Parse(metrics)["moscowtime_visits_recorded_total"]);
+        Assert.Equal(0, PrometheusText.Parse(metrics)["moscowtime_visits_rejected_total"]);
+        Assert.Contains("moscowtime_visits_batch_size_bucket", metrics, StringComparison.Ordinal);
+        Assert.Contains("moscowtime_visits_commit_duration_seconds_bucket", metrics, StringComparison.Ordinal);
+        // Each histogram keeps the buckets its instrument advises (ours: batches up to 4096 visits).
+        Assert.Contains("moscowtime_visits_batch_size_bucket{le=\"4096\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("moscowtime_visits_commit_duration_seconds_bucket{le=\"0.0005\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("http_server_request_duration", metrics, StringComparison.Ordinal);
+        Assert.Contains("process_cpu_seconds_total", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Two_apps_in_one_process_each_report_their_own_counts()
+    {
+        await using var first = await WebAppHost.StartAsync(DatabasePath);
+        await using var second = await WebAppHost.StartAsync(_dir.File("other.db"));
+        await first.Client.GetStringAsync("/");
+        await first.Client.GetStringAsync("/");
+        await second.Client.GetStringAsync("/");
+
+        Assert.Equal(2, (await PrometheusText.ScrapeAsync(first.Client))["moscowtime_visits_recorded_total"]);
+        Assert.Equal(1, (await PrometheusText.ScrapeAsync(second.Client))["moscowtime_visits_recorded_total"]);
+        Assert.Equal(2, (await PrometheusText.ScrapeAsync(first.Client))["moscowtime_visits_batch_size_count"]);
+    }
+
     public void Dispose() => _dir.Dispose();
 }

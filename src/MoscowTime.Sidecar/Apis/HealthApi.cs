@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using MoscowTime.Sidecar.Health;
+using MoscowTime.Hosting;
 
 namespace MoscowTime.Sidecar.Apis;
 
@@ -13,12 +13,12 @@ public static class HealthApi
         app.MapHealthChecks("/livez", new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains(LiveTag),
-            ResponseWriter = HealthJsonWriter.WriteAsync,
+            ResponseWriter = HealthJson.WriteAsync,
         }).WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]));
         app.MapHealthChecks("/healthz", new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains(BackupTag),
-            ResponseWriter = HealthJsonWriter.WriteAsync,
+            ResponseWriter = HealthJson.WriteAsync,
         }).WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]));
         return app;
     }

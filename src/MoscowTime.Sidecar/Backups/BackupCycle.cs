@@ -4,6 +4,7 @@ using MoscowTime.Storage;
 using Polly;
 using Polly.Retry;
 using Polly.Timeout;
+using SQLitePCL;
 
 namespace MoscowTime.Sidecar.Backups;
 
@@ -217,10 +218,10 @@ public sealed partial class BackupCycle : IDisposable
         null => "unknown error",
         BackupFailedException => exception.Message,
         TimeoutRejectedException => $"a backup attempt of {_live.Path} took longer than Backup:AttemptTimeout ({_options.AttemptTimeout})",
-        // SQLITE_BUSY, SQLITE_LOCKED: the web app held the database through every attempt.
-        SqliteException { SqliteErrorCode: 5 or 6 } sqlite => $"{_live.Path} stayed locked: {sqlite.Message}",
-        // SQLITE_CORRUPT, SQLITE_NOTADB: the restore init container repairs this at the next pod start.
-        SqliteException { SqliteErrorCode: 11 or 26 } sqlite => $"{_live.Path} is damaged: {sqlite.Message}",
+        // The web app held the database through every attempt.
+        SqliteException { SqliteErrorCode: raw.SQLITE_BUSY or raw.SQLITE_LOCKED } sqlite => $"{_live.Path} stayed locked: {sqlite.Message}",
+        // The restore init container repairs this at the next pod start.
+        SqliteException { SqliteErrorCode: raw.SQLITE_CORRUPT or raw.SQLITE_NOTADB } sqlite => $"{_live.Path} is damaged: {sqlite.Message}",
         SqliteException sqlite => $"backing up {_live.Path} failed: {sqlite.Message}",
         IOException or UnauthorizedAccessException => $"backing up {_live.Path} into {_catalog.Directory} failed: {exception.Message}",
         _ => $"backing up {_live.Path} failed: {exception.GetType().Name}: {exception.Message}",

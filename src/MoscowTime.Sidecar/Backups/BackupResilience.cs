@@ -2,6 +2,7 @@ using Microsoft.Data.Sqlite;
 using Polly;
 using Polly.Retry;
 using Polly.Timeout;
+using SQLitePCL;
 
 namespace MoscowTime.Sidecar.Backups;
 
@@ -14,10 +15,6 @@ public static class BackupResilience
 {
     public const int MaxRetryAttempts = 3;
     public static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(5);
-
-    private const int SqliteBusy = 5;
-    private const int SqliteLocked = 6;
-    private const int SqliteIoError = 10;
 
     public static ResiliencePipeline Create(BackupOptions options, TimeProvider time, Action<OnRetryArguments<object>> onRetry) =>
         new ResiliencePipelineBuilder { TimeProvider = time }
@@ -43,7 +40,7 @@ public static class BackupResilience
 
     public static bool IsTransient(Exception exception) => exception switch
     {
-        SqliteException sqlite => sqlite.SqliteErrorCode is SqliteBusy or SqliteLocked or SqliteIoError,
+        SqliteException sqlite => sqlite.SqliteErrorCode is raw.SQLITE_BUSY or raw.SQLITE_LOCKED or raw.SQLITE_IOERR,
         FileNotFoundException or DirectoryNotFoundException => false,
         IOException or TimeoutRejectedException => true,
         _ => false,

@@ -12,16 +12,12 @@ namespace MoscowTime.Sidecar.Backups;
 /// in hand cancelled, which deletes its temporary file, so the directory holds whole backups only.
 /// </remarks>
 public sealed partial class BackupWorker(BackupCycle cycle, IOptions<BackupOptions> options, TimeProvider time, ILogger<BackupWorker> logger)
-    : BackgroundService, IAsyncDisposable
+    : BackgroundService
 {
-    private static readonly TimeSpan DisposeWait = TimeSpan.FromSeconds(5);
-
     private readonly CancellationTokenSource _abandon = new();
-    private int _disposed;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // Read once: the token stays usable even if the worker is disposed while this loop winds down.
         var abandon = _abandon.Token;
         var interval = options.Value.Interval;
         LogStarted(logger, options.Value.DatabasePath, options.Value.Directory, interval, options.Value.Retain);
@@ -67,48 +63,10 @@ public sealed partial class BackupWorker(BackupCycle cycle, IOptions<BackupOptio
         await base.StopAsync(cancellationToken);
     }
 
-    /// <summary>
-    /// Disposed without being stopped (an in-process host disposed without StopAsync): no final
-    /// backup then, and the loop is let go before the services it uses are disposed under it.
-    /// </summary>
-    public async ValueTask DisposeAsync()
-    {
-        // Registered as itself and as a hosted service: the container disposes it twice.
-        if (Interlocked.Exchange(ref _disposed, 1) == 1)
-        {
-            return;
-        }
-
-        await _abandon.CancelAsync();
-        base.Dispose();
-        if (ExecuteTask is { } loop)
-        {
-            await loop.WaitAsync(DisposeWait).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
-
-        _abandon.Dispose();
-        GC.SuppressFinalize(this);
-    }
-
     public override void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 1)
-        {
-            return;
-        }
-
-        _abandon.Cancel();
-        base.Dispose();
-        try
-        {
-            ExecuteTask?.Wait(DisposeWait);
-        }
-        catch (AggregateException)
-        {
-            // The host has logged how the loop failed.
-        }
-
         _abandon.Dispose();
+        base.Dispose();
     }
 
     [LoggerMessage(LogLevel.Information, "Backing up {Database} into {Directory} every {Interval}, keeping {Retain}")]
@@ -117,6 +75,6 @@ public sealed partial class BackupWorker(BackupCycle cycle, IOptions<BackupOptio
     [LoggerMessage(LogLevel.Information, "Stopping: final backup once the database has been quiet for {QuietPeriod}")]
     private static partial void LogFinalPass(ILogger logger, TimeSpan quietPeriod);
 
-    [LoggerMessage(LogLevel.Warning, "Stopping without a final backup: the shutdown timeout ran out (or the host was disposed unstopped); no partial file is left")]
+    [LoggerMessage(LogLevel.Warning, "Stopping without a final backup: the shutdown timeout ran out; no partial file is left")]
     private static partial void LogNoFinalBackup(ILogger logger);
 }

@@ -44,37 +44,24 @@ internal static partial class Posix
     }
 
     /// <summary>The (device, inode) pair naming the file at <paramref name="path"/>; null when there is none.</summary>
-    public static FileIdentity? IdentityOf(string path) =>
-        Stat(path, out var status)
-            ? new FileIdentity(status.DeviceMajor, status.DeviceMinor, status.Inode)
-            : null;
-
-    /// <summary>The owning user and group of <paramref name="path"/>, which .NET does not expose.</summary>
-    public static (uint User, uint Group) OwnerOf(string path) =>
-        Stat(path, out var status) ? (status.User, status.Group) : throw new FileNotFoundException($"{path} does not exist", path);
-
     /// <remarks>
     /// statx, not stat: its buffer has one layout on every architecture, so no per-platform struct.
     /// </remarks>
-    private static bool Stat(string path, out FileStatus status)
+    public static FileIdentity? IdentityOf(string path)
     {
         const int CurrentDirectory = -100; // AT_FDCWD
-        const uint Wanted = 0x100 | 0x008 | 0x010; // STATX_INO | STATX_UID | STATX_GID
+        const uint Wanted = 0x100; // STATX_INO
         const int NoSuchFile = 2; // ENOENT
         Span<byte> buffer = stackalloc byte[256];
         if (StatX(CurrentDirectory, path, 0, Wanted, ref MemoryMarshal.GetReference(buffer)) != 0)
         {
-            status = default;
-            return Marshal.GetLastPInvokeError() == NoSuchFile ? false : throw Failure("statx", path);
+            return Marshal.GetLastPInvokeError() == NoSuchFile ? null : throw Failure("statx", path);
         }
 
-        status = new FileStatus(
-            User: BitConverter.ToUInt32(buffer[20..]),
-            Group: BitConverter.ToUInt32(buffer[24..]),
-            Inode: BitConverter.ToUInt64(buffer[32..]),
+        return new FileIdentity(
             DeviceMajor: BitConverter.ToUInt32(buffer[136..]),
-            DeviceMinor: BitConverter.ToUInt32(buffer[140..]));
-        return true;
+            DeviceMinor: BitConverter.ToUInt32(buffer[140..]),
+            Inode: BitConverter.ToUInt64(buffer[32..]));
     }
 
     private static IOException Failure(string call, string path)
@@ -104,5 +91,3 @@ internal static partial class Posix
 
 /// <summary>Which file a path named at one moment: a replaced or restored file gets a new one.</summary>
 internal readonly record struct FileIdentity(uint DeviceMajor, uint DeviceMinor, ulong Inode);
-
-internal readonly record struct FileStatus(uint User, uint Group, ulong Inode, uint DeviceMajor, uint DeviceMinor);

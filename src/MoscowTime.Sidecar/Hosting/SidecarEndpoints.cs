@@ -1,6 +1,5 @@
+using MoscowTime.Hosting;
 using MoscowTime.Sidecar.Apis;
-using MoscowTime.Sidecar.Metrics;
-using Prometheus;
 
 namespace MoscowTime.Sidecar.Hosting;
 
@@ -9,8 +8,7 @@ public static class SidecarEndpoints
     public static WebApplication MapSidecarEndpoints(this WebApplication app)
     {
         app.MapHealthApi();
-        app.MapMetrics("/metrics", app.Services.GetRequiredService<BackupMetrics>().Registry)
-            .WithMetadata(new HttpMethodMetadata(["GET"]));
+        app.MapMoscowTimeMetrics();
         return app;
     }
 }

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 using MoscowTime.Sidecar.Apis;
 using MoscowTime.Sidecar.Backups;
 using MoscowTime.Sidecar.Health;
-using MoscowTime.Sidecar.Metrics;
+using MoscowTime.Sidecar.Observability;
 
 namespace MoscowTime.Sidecar.Hosting;
 
@@ -25,7 +25,7 @@ public static class SidecarServices
         services.AddHealthChecks()
             .AddCheck<WorkerLivenessCheck>("worker", tags: [HealthApi.LiveTag])
             .AddCheck<BackupFreshnessCheck>("backups", tags: [HealthApi.BackupTag]);
-        services.AddSingleton<BackupMetrics>();
+        builder.AddSidecarMetrics();
 
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
         // Room for the final backup after SIGTERM, inside Kubernetes' default 30 s grace period.

@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using MoscowTime.Web.Health;
+using MoscowTime.Hosting;
 
 namespace MoscowTime.Web.Apis;
 
@@ -11,12 +11,12 @@ public static class HealthApi
         app.MapHealthChecks("/livez", new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains("live"),
-            ResponseWriter = HealthResponseWriter.WriteAsync,
+            ResponseWriter = HealthJson.WriteAsync,
         }).WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]));
         app.MapHealthChecks("/readyz", new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains("ready"),
-            ResponseWriter = HealthResponseWriter.WriteAsync,
+            ResponseWriter = HealthJson.WriteAsync,
         }).WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]));
         return app;
     }

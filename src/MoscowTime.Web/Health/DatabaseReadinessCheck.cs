@@ -13,7 +13,7 @@ public sealed class DatabaseReadinessCheck(VisitWriter writer) : IHealthCheck
         var directory = Path.GetDirectoryName(Path.GetFullPath(writer.DatabasePath))!;
         if (DirectoryProbe.Check(directory) is { } unwritable)
         {
-            return HealthCheckResult.Unhealthy($"database directory: {unwritable}");
+            return HealthCheckResult.Unhealthy($"database directory: {unwritable}", data: Data());
         }
 
         if (!writer.Health.Writable)
@@ -26,10 +26,17 @@ public sealed class DatabaseReadinessCheck(VisitWriter writer) : IHealthCheck
             }
             catch (Exception ex) when (ex is VisitNotRecordedException or TimeoutException)
             {
-                return HealthCheckResult.Unhealthy($"database: {writer.Health.Reason}");
+                return HealthCheckResult.Unhealthy($"database: {writer.Health.Reason}", data: Data());
             }
         }
 
-        return HealthCheckResult.Healthy($"{writer.DatabasePath} takes commits; {writer.CommittedTotal} visits");
+        return HealthCheckResult.Healthy($"{writer.DatabasePath} takes commits; {writer.CommittedTotal} visits", Data());
     }
+
+    /// <summary>Top-level fields of /readyz, as the sidecar's /healthz has its own.</summary>
+    private Dictionary<string, object> Data() => new()
+    {
+        ["database"] = writer.DatabasePath,
+        ["visitsCommitted"] = writer.CommittedTotal,
+    };
 }

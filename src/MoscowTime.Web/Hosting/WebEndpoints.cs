@@ -1,5 +1,5 @@
+using MoscowTime.Hosting;
 using MoscowTime.Web.Apis;
-using Prometheus;
 
 namespace MoscowTime.Web.Hosting;
 
@@ -12,7 +12,7 @@ public static class WebEndpoints
         app.MapClusterApi();
         app.MapTimeApi();
         app.MapHealthApi();
-        app.MapMetrics("/metrics").WithMetadata(new HttpMethodMetadata(["GET"]));
+        app.MapMoscowTimeMetrics();
         return app;
     }
 }

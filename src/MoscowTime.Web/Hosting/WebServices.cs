@@ -36,7 +36,7 @@ public static class WebServices
             .AddCheck<DatabaseReadinessCheck>("database", tags: ["ready"]);
 
         services.AddCluster();
-        services.AddPrometheusMetrics();
+        services.AddWebMeters();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
         // Kestrel reads only its endpoints from configuration; this lets operators tune
         // Kestrel__Limits__* (header timeout, sizes, connection counts) the same way.

@@ -6,10 +6,7 @@ namespace MoscowTime.Faults.Tests.Processes;
 /// <summary>One answer from a JSON endpoint (a probe, /visits), with the field a test asserts on.</summary>
 internal sealed record Probe(HttpStatusCode Status, JsonElement Body)
 {
-    /// <summary>The web app's readiness reason (<c>checks.database.description</c>).</summary>
-    public string DatabaseReason => Body.GetProperty("checks").GetProperty("database").GetProperty("description").GetString() ?? "";
-
-    /// <summary>The sidecar's /healthz reason.</summary>
+    /// <summary>Why the probe answered as it did: the same field on /readyz and /healthz.</summary>
     public string Reason => Body.GetProperty("reason").GetString() ?? "";
 
     public string? Text(string property) =>

@@ -1,0 +1,91 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Options;
+using MoscowTime.Hosting;
+using MoscowTime.Sidecar.Backups;
+using MoscowTime.Sidecar.Health;
+using MoscowTime.Sidecar.Remote;
+
+namespace MoscowTime.Sidecar.Observability;
+
+/// <summary>
+/// The sidecar's figures as observable instruments: read from <see cref="BackupState"/> and
+/// <see cref="RemoteState"/> when Prometheus scrapes, so they always agree with /healthz.
+/// </summary>
+public sealed class BackupMeters : IDisposable
+{
+    public const string MeterName = "MoscowTime.Backups";
+    public const string RemoteMeterName = "MoscowTime.Backups.Remote";
+
+    /// <summary>The Prometheus names alerts are written against: keep them.</summary>
+    internal static readonly ExportedMetric[] Exported =
+    [
+        ExportedMetric.Counter(MeterName, "taken", "moscowtime_backups_taken_total", "Backups taken, verified and kept."),
+        ExportedMetric.Counter(MeterName, "skipped", "moscowtime_backups_skipped_total",
+            "Passes that took no backup: database unchanged or holding no data yet."),
+        ExportedMetric.Counter(MeterName, "failed", "moscowtime_backups_failed_total", "Passes whose backup failed after its retries."),
+        ExportedMetric.Gauge(MeterName, "last_duration", "moscowtime_backup_last_duration_seconds",
+            "Time the last backup took: copy, fsync, verify and rename."),
+        ExportedMetric.Gauge(MeterName, "last_size", "moscowtime_backup_last_size_bytes", "Size of the newest kept backup."),
+        ExportedMetric.Gauge(MeterName, "age", "moscowtime_backup_age_seconds", "Age of the newest kept backup (NaN when there is none)."),
+        ExportedMetric.Gauge(MeterName, "kept", "moscowtime_backups_kept", "Backups in the backup directory."),
+        ExportedMetric.Gauge(MeterName, "healthy", "moscowtime_backup_healthy", "1 while /healthz answers 200, else 0: alert on this, not on age."),
+    ];
+
+    /// <summary>Exported only with a remote configured.</summary>
+    internal static readonly ExportedMetric[] ExportedRemote =
+    [
+        ExportedMetric.Counter(RemoteMeterName, "uploads", "moscowtime_backup_remote_uploads_total",
+            "Uploads whose object was read back and matched the local backup."),
+        ExportedMetric.Counter(RemoteMeterName, "upload_failures", "moscowtime_backup_remote_upload_failures_total",
+            "Upload passes that failed after their retries."),
+        ExportedMetric.Gauge(RemoteMeterName, "age", "moscowtime_backup_remote_age_seconds",
+            "Age of the newest confirmed remote copy (NaN when there is none)."),
+        ExportedMetric.Gauge(RemoteMeterName, "healthy", "moscowtime_backup_remote_healthy", "1 while the remote part of /healthz is fine, else 0."),
+        ExportedMetric.Gauge(RemoteMeterName, "last_upload_duration", "moscowtime_backup_remote_last_upload_duration_seconds",
+            "Time the last upload and its read-back took."),
+    ];
+
+    private readonly Meter _meter;
+    private readonly Meter? _remoteMeter;
+
+    public BackupMeters(IMeterFactory meterFactory, BackupState state, IOptions<BackupOptions> options, TimeProvider time,
+        RemoteState remote, IOptions<RemoteOptions> remoteOptions)
+    {
+        _meter = meterFactory.Create(MeterName);
+        _meter.CreateObservableCounter("taken", () => state.Status.Taken, "{backup}", "Backups taken, verified and kept.");
+        _meter.CreateObservableCounter("skipped", () => state.Status.Skipped, "{pass}", "Passes that took no backup.");
+        _meter.CreateObservableCounter("failed", () => state.Status.Failed, "{pass}", "Passes whose backup failed after its retries.");
+        _meter.CreateObservableGauge("last_duration", () => state.Status.LastDuration?.TotalSeconds ?? double.NaN, "s",
+            "Time the last backup took.");
+        _meter.CreateObservableGauge("last_size", () => (double?)state.Status.Newest?.Size ?? double.NaN, "By", "Size of the newest kept backup.");
+        _meter.CreateObservableGauge("age", () => state.Status.Newest is { } newest ? (time.GetUtcNow() - newest.TakenAt).TotalSeconds : double.NaN,
+            "s", "Age of the newest kept backup.");
+        _meter.CreateObservableGauge("kept", () => state.Status.Kept, "{backup}", "Backups in the backup directory.");
+        _meter.CreateObservableGauge("healthy", () => BackupFreshness.Evaluate(state.Status, options.Value, time.GetUtcNow()).IsFresh ? 1 : 0,
+            description: "1 while /healthz answers 200, else 0.");
+
+        if (!remoteOptions.Value.IsConfigured)
+        {
+            return;
+        }
+
+        var location = RemoteLocation.From(remoteOptions.Value);
+        _remoteMeter = meterFactory.Create(RemoteMeterName);
+        _remoteMeter.CreateObservableCounter("uploads", () => remote.Status.Uploads, "{upload}", "Uploads confirmed by read-back.");
+        _remoteMeter.CreateObservableCounter("upload_failures", () => remote.Status.Failures, "{pass}", "Upload passes that failed.");
+        _remoteMeter.CreateObservableGauge("age",
+            () => remote.Status.NewestTakenAt is { } takenAt ? (time.GetUtcNow() - takenAt).TotalSeconds : double.NaN,
+            "s", "Age of the newest confirmed remote copy.");
+        _remoteMeter.CreateObservableGauge("healthy",
+            () => RemoteFreshness.Evaluate(remote.Status, remote.StartedAt, location, options.Value, time.GetUtcNow()).IsFresh ? 1 : 0,
+            description: "1 while the remote part of /healthz is fine, else 0.");
+        _remoteMeter.CreateObservableGauge("last_upload_duration", () => remote.Status.LastUploadDuration?.TotalSeconds ?? double.NaN, "s",
+            "Time the last upload and its read-back took.");
+    }
+
+    public void Dispose()
+    {
+        _meter.Dispose();
+        _remoteMeter?.Dispose();
+    }
+}

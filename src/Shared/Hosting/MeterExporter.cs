@@ -1,0 +1,189 @@
+using System.Diagnostics.Metrics;
+using Prometheus;
+
+namespace MoscowTime.Hosting;
+
+internal enum MetricKind
+{
+    Counter,
+    Gauge,
+    Histogram,
+}
+
+/// <summary>One of our .NET instruments under the Prometheus name, type and labels it is exported as.</summary>
+internal sealed record ExportedMetric(string Meter, string Instrument, MetricKind Kind, string Name, string Help, params string[] Labels)
+{
+    public static ExportedMetric Counter(string meter, string instrument, string name, string help, params string[] labels) =>
+        new(meter, instrument, MetricKind.Counter, name, help, labels);
+
+    public static ExportedMetric Gauge(string meter, string instrument, string name, string help) =>
+        new(meter, instrument, MetricKind.Gauge, name, help);
+
+    /// <summary>Buckets come from the instrument's advice, declared once where it is created.</summary>
+    public static ExportedMetric Histogram(string meter, string instrument, string name, string help, params string[] labels) =>
+        new(meter, instrument, MetricKind.Histogram, name, help, labels);
+}
+
+/// <summary>
+/// One app's /metrics: the instruments its own <see cref="IMeterFactory"/> created, exported into a
+/// registry of its own under the names of its table. Both apps set it up the same way
+/// (<see cref="MetricsSetup"/>). Shared as a linked source file; internal so each app keeps its own copy.
+/// </summary>
+/// <remarks>
+/// prometheus-net's meter adapter would export a counter as a gauge, without <c>_total</c>, and only
+/// once the first measurement arrives. Alerts need counters and gauges there at 0 from process start
+/// (so the first event is an increase, not a new series), named the way PromQL users expect. Meters
+/// from another app's factory never reach this exporter: tests run several apps in one process, and
+/// each must report its own counts.
+/// </remarks>
+internal sealed class MeterExporter : IDisposable
+{
+    private readonly IMeterFactory _meterFactory;
+    private readonly Dictionary<(string Meter, string Instrument), ExportedMetric> _table;
+    private readonly Dictionary<string, Sink> _sinks = [];
+    private readonly MetricFactory _factory;
+    private readonly MeterListener _listener = new();
+    private readonly List<IDisposable> _owned = [];
+
+    public MeterExporter(IMeterFactory meterFactory, IEnumerable<ExportedMetric> table)
+    {
+        _meterFactory = meterFactory;
+        _table = table.ToDictionary(metric => (metric.Meter, metric.Instrument));
+        Registry = Prometheus.Metrics.NewCustomRegistry();
+        _factory = Prometheus.Metrics.WithCustomRegistry(Registry);
+        // Counters and gauges exist from the start, at 0; histograms wait for their instrument,
+        // whose advice holds the buckets.
+        foreach (var metric in _table.Values)
+        {
+            if (metric.Kind == MetricKind.Counter)
+            {
+                _sinks[metric.Name] = new CounterSink(_factory.CreateCounter(metric.Name, metric.Help, metric.Labels));
+            }
+            else if (metric.Kind == MetricKind.Gauge)
+            {
+                _sinks[metric.Name] = new GaugeSink(_factory.CreateGauge(metric.Name, metric.Help));
+            }
+        }
+
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (IsOurs(instrument.Meter) && _table.TryGetValue((instrument.Meter.Name, instrument.Name), out var metric))
+            {
+                listener.EnableMeasurementEvents(instrument, SinkFor(instrument, metric));
+            }
+        };
+        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, state) => ((Sink)state!).Record(instrument, value, tags));
+        _listener.SetMeasurementEventCallback<int>((instrument, value, tags, state) => ((Sink)state!).Record(instrument, value, tags));
+        _listener.SetMeasurementEventCallback<double>((instrument, value, tags, state) => ((Sink)state!).Record(instrument, value, tags));
+        _listener.Start();
+        // Observable instruments report when asked: ask just before each scrape.
+        Registry.AddBeforeCollectCallback(_listener.RecordObservableInstruments);
+    }
+
+    public CollectorRegistry Registry { get; }
+
+    /// <summary>A meter of this app: created by its own factory, not another app's in the same process.</summary>
+    public bool IsOurs(Meter meter) => ReferenceEquals(meter.Scope, _meterFactory);
+
+    /// <summary>Where an app's other exporters (prometheus-net's) put their series, beside ours.</summary>
+    public IMetricFactory MetricFactory => _factory;
+
+    /// <summary>Something that feeds <see cref="Registry"/> and ends with this exporter.</summary>
+    public void Own(IDisposable disposable) => _owned.Add(disposable);
+
+    public void Dispose()
+    {
+        _listener.Dispose();
+        foreach (var owned in _owned)
+        {
+            owned.Dispose();
+        }
+    }
+
+    private Sink SinkFor(Instrument instrument, ExportedMetric metric)
+    {
+        lock (_sinks)
+        {
+            if (!_sinks.TryGetValue(metric.Name, out var sink))
+            {
+                double[]? buckets = instrument switch
+                {
+                    Histogram<int> { Advice.HistogramBucketBoundaries: { } advised } => [.. advised.Select(bucket => (double)bucket)],
+                    Histogram<double> { Advice.HistogramBucketBoundaries: { } advised } => [.. advised],
+                    _ => null,
+                };
+                sink = _sinks[metric.Name] = new HistogramSink(_factory.CreateHistogram(metric.Name, metric.Help, new HistogramConfiguration
+                {
+                    LabelNames = metric.Labels,
+                    Buckets = buckets ?? throw new InvalidOperationException($"{instrument.Meter.Name}/{instrument.Name} advises no buckets"),
+                }));
+            }
+
+            return sink;
+        }
+    }
+
+    private abstract class Sink
+    {
+        public abstract void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags);
+
+        protected static string[] LabelValues(string[] names, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            var values = new string[names.Length];
+            for (var i = 0; i < names.Length; i++)
+            {
+                values[i] = "";
+                foreach (var tag in tags)
+                {
+                    if (tag.Key == names[i])
+                    {
+                        values[i] = tag.Value?.ToString() ?? "";
+                    }
+                }
+            }
+
+            return values;
+        }
+    }
+
+    private sealed class CounterSink(Counter counter) : Sink
+    {
+        private readonly string[] _labels = counter.LabelNames;
+
+        public override void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            var series = _labels.Length == 0 ? (ICounter)counter : counter.WithLabels(LabelValues(_labels, tags));
+            if (instrument.IsObservable)
+            {
+                // An observable counter reports its running total.
+                series.IncTo(value);
+            }
+            else
+            {
+                series.Inc(value);
+            }
+        }
+    }
+
+    private sealed class GaugeSink(Gauge gauge) : Sink
+    {
+        public override void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags) => gauge.Set(value);
+    }
+
+    private sealed class HistogramSink(Histogram histogram) : Sink
+    {
+        private readonly string[] _labels = histogram.LabelNames;
+
+        public override void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            if (_labels.Length == 0)
+            {
+                histogram.Observe(value);
+            }
+            else
+            {
+                histogram.WithLabels(LabelValues(_labels, tags)).Observe(value);
+            }
+        }
+    }
+}
