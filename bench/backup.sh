@@ -26,10 +26,6 @@ web_dll=src/MoscowTime.Web/bin/Release/net10.0/MoscowTime.Web.dll
 sidecar_dll=src/MoscowTime.Sidecar/bin/Release/net10.0/MoscowTime.Sidecar.dll
 database=$work/visits.db
 
-metric() { # name metrics-text -> value
-  awk -v name="$1" '$1 == name { print $2 }' <<<"$2"
-}
-
 start_web() {
   dotnet "$web_dll" --urls "http://127.0.0.1:$web_port" --Visits:DatabasePath="$database" \
     --POD_NAME=bench --Logging:LogLevel:Default=Warning --Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning &
@@ -57,13 +53,7 @@ stop() { # pid
 drive() {
   local out
   out=$(wrk -t2 -c"$connections" -d"${duration}s" --latency "http://127.0.0.1:$web_port/")
-  awk '
-    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
-    /Requests\/sec/ { rps = $2 }
-    $1 == "99%" { p99 = ms($2) }
-    /Non-2xx/ { non2xx = $5 }
-    END { printf "%.0f %.2f %d\n", rps, p99, non2xx + 0 }
-  ' <<<"$out"
+  wrk_figures <<<"$out"
 }
 
 wal_peak_kib() { # seconds -> largest visits.db-wal seen, sampled every 50 ms
@@ -148,15 +138,10 @@ for round in $(seq 1 "$rounds"); do
 done
 stop "$web_pid"
 
-for backup in "$work"/backups/visits-*.db; do
-  [ "$(sqlite3 "$backup" 'PRAGMA integrity_check;')" = ok ] || { echo "$backup fails integrity_check" >&2; exit 1; }
-done
-kept=$(find "$work/backups" -name 'visits-*.db' | wc -l)
-temporaries=$(find "$work/backups" -name '*.tmp' | wc -l)
+verdict=$(backups_verdict "$work/backups")
 
-median() { # mode column -> median of that column over the mode's rounds
-  printf '%s\n' "${results[@]}" | awk -v mode="$1" -v col="$2" '$1 == mode { print $col }' | sort -g |
-    awk '{ v[NR] = $1 } END { printf "%s", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+median() { # mode column
+  median_of "$1" "$2" "${results[@]}"
 }
 none_rps=$(median none 3); none_p99=$(median none 4); none_wal=$(median none 6)
 with_rps=$(median every1s 3); with_p99=$(median every1s 4); with_wal=$(median every1s 6)
@@ -175,4 +160,4 @@ printf '%-40s %12s %16s\n' "largest -wal file (KiB)" "$none_wal" "$with_wal"
 printf '\n%-40s %s   (goal <= 1.20)\n' "p99 ratio with/without" "$p99_ratio"
 printf '%-40s %s   (goal >= 0.90)\n' "throughput ratio with/without" "$rps_ratio"
 printf '%-40s %s\n' "non-2xx responses" "$non2xx"
-printf '%-40s %s kept, %s temporary files, all pass integrity_check\n' "backups after the runs" "$kept" "$temporaries"
+printf '%-40s %s\n' "backups after the runs" "$verdict"

@@ -37,3 +37,40 @@ wait_for() {
   echo "timed out waiting for $1" >&2
   return 1
 }
+
+# metric NAME METRICS-TEXT: the value of an unlabelled sample in Prometheus text.
+metric() {
+  awk -v name="$1" '$1 == name { print $2 }' <<<"$2"
+}
+
+# wrk_figures: `wrk --latency` output on stdin -> "requests/s p99_ms non2xx"
+wrk_figures() {
+  awk '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    /Requests\/sec/ { rps = $2 }
+    $1 == "99%" { p99 = ms($2) }
+    /Non-2xx/ { non2xx = $5 }
+    END { printf "%.0f %.2f %d\n", rps, p99, non2xx + 0 }
+  '
+}
+
+# median_of KEY COLUMN ROW...: the median of COLUMN over the rows (space-separated fields) whose
+# first field is KEY.
+median_of() {
+  local key=$1 column=$2
+  shift 2
+  printf '%s\n' "$@" | awk -v key="$key" -v col="$column" '$1 == key { print $col }' | sort -g |
+    awk '{ v[NR] = $1 } END { printf "%s", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
+
+# backups_verdict DIR: fails unless every backup in DIR passes integrity_check; prints how many
+# there are and how many temporary files are left beside them.
+backups_verdict() {
+  local backup kept temporaries
+  for backup in "$1"/visits-*.db; do
+    [ "$(sqlite3 -readonly "$backup" 'PRAGMA integrity_check;')" = ok ] || { echo "$backup fails integrity_check" >&2; return 1; }
+  done
+  kept=$(find "$1" -name 'visits-*.db' | wc -l)
+  temporaries=$(find "$1" -name '*.tmp*' | wc -l)
+  echo "$kept kept, $temporaries temporary files, all pass integrity_check"
+}

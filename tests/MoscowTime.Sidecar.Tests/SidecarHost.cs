@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -34,8 +35,13 @@ internal sealed class SidecarHost : IAsyncDisposable
         StartAsync(database, directory, time, waitForFirstPass: true, args);
 
     /// <param name="waitForFirstPass">False to return while the first pass may still be running.</param>
-    public static async Task<SidecarHost> StartAsync(
-        string database, string directory, FakeTimeProvider? time, bool waitForFirstPass, params string[] args)
+    public static Task<SidecarHost> StartAsync(
+        string database, string directory, FakeTimeProvider? time, bool waitForFirstPass, params string[] args) =>
+        StartAsync(database, directory, time, waitForFirstPass, configure: null, args);
+
+    /// <param name="configure">More services, such as the credentials a remote store takes.</param>
+    public static async Task<SidecarHost> StartAsync(string database, string directory, FakeTimeProvider? time, bool waitForFirstPass,
+        Action<WebApplicationBuilder>? configure, params string[] args)
     {
         var app = await LoopbackApp.StartAsync(
             a => SidecarApp.Build(a, builder =>
@@ -44,6 +50,8 @@ internal sealed class SidecarHost : IAsyncDisposable
                 {
                     builder.Services.AddSingleton<TimeProvider>(time);
                 }
+
+                configure?.Invoke(builder);
             }),
             [
                 $"--Backup:DatabasePath={database}",

@@ -26,7 +26,12 @@ public sealed partial class ChildProcess : IAsyncDisposable
     public static string Sidecar => Built("SidecarAssembly");
 
     /// <summary>Starts the app and waits until it listens (when <paramref name="listens"/>) or just starts.</summary>
-    public static async Task<ChildProcess> StartAsync(string assembly, string workingDirectory, bool listens, params string[] args)
+    public static Task<ChildProcess> StartAsync(string assembly, string workingDirectory, bool listens, params string[] args) =>
+        StartAsync(assembly, workingDirectory, listens, new Dictionary<string, string>(), args);
+
+    /// <param name="environment">Variables to set in the child, for what only the environment carries (AWS credentials).</param>
+    public static async Task<ChildProcess> StartAsync(string assembly, string workingDirectory, bool listens,
+        IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var info = new ProcessStartInfo(DotnetHost(), [assembly, .. args])
         {
@@ -38,6 +43,10 @@ public sealed partial class ChildProcess : IAsyncDisposable
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         info.Environment.Remove("ASPNETCORE_URLS");
         info.Environment.Remove("ASPNETCORE_HTTP_PORTS");
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
 
         var child = new ChildProcess(Process.Start(info)!);
         child.Process.OutputDataReceived += (_, e) => child.Collect(e.Data);

@@ -45,16 +45,27 @@ public sealed class BackupCatalog
         var backups = new List<BackupFile>();
         foreach (var file in new DirectoryInfo(Directory).EnumerateFiles())
         {
-            if (_backupName.Match(file.Name) is { Success: true } match)
+            if (TakenAt(file.Name) is { } takenAt)
             {
-                var takenAt = DateTime.ParseExact(match.Groups[1].Value, StampFormat, CultureInfo.InvariantCulture,
-                    DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
-                backups.Add(new BackupFile(file.FullName, new DateTimeOffset(takenAt, TimeSpan.Zero), file.Length));
+                backups.Add(new BackupFile(file.FullName, takenAt, file.Length));
             }
         }
 
         backups.Sort((a, b) => b.TakenAt.CompareTo(a.TakenAt));
         return backups;
+    }
+
+    /// <summary>The snapshot time a backup name of ours carries; null for any other name.</summary>
+    public DateTimeOffset? TakenAt(string name)
+    {
+        if (_backupName.Match(name) is not { Success: true } match)
+        {
+            return null;
+        }
+
+        var takenAt = DateTime.ParseExact(match.Groups[1].Value, StampFormat, CultureInfo.InvariantCulture,
+            DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+        return new DateTimeOffset(takenAt, TimeSpan.Zero);
     }
 
     /// <summary>The final name for a snapshot taken at <paramref name="takenAt"/>; never an existing file's.</summary>

@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
+using MoscowTime.Sidecar.Remote;
 using MoscowTime.Storage;
 using Polly;
 using Polly.Retry;
@@ -21,14 +22,16 @@ public sealed partial class BackupCycle : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger<BackupCycle> _logger;
     private readonly ResiliencePipeline _pipeline;
+    private readonly UploadTrigger _uploads;
 
     /// <summary>The database version the newest backup holds, as this process knows it.</summary>
     private DatabaseVersion? _backedUp;
     private string? _reportedError;
 
     public BackupCycle(IOptions<BackupOptions> options, BackupCatalog catalog, LiveDatabase live, SnapshotTaker taker,
-        BackupState state, TimeProvider time, ILogger<BackupCycle> logger)
+        BackupState state, TimeProvider time, ILogger<BackupCycle> logger, UploadTrigger uploads)
     {
+        _uploads = uploads;
         _options = options.Value;
         _catalog = catalog;
         _live = live;
@@ -87,6 +90,8 @@ public sealed partial class BackupCycle : IDisposable
         finally
         {
             _state.Beat();
+            // The upload loop (when a remote is configured) sends the newest verified backup, or retries one that failed.
+            _uploads.Pulse();
         }
     }
 

@@ -35,15 +35,6 @@ internal static partial class Posix
         }
     }
 
-    /// <summary>Raises the calling thread's nice value (lowers its priority); Linux schedules threads one by one.</summary>
-    public static bool TryLowerCurrentThreadPriority(int nice, out int error)
-    {
-        const int ThisProcessOrThread = 0; // PRIO_PROCESS, which on Linux takes a thread id
-        var ok = SetPriority(ThisProcessOrThread, (uint)GetThreadId(), nice) == 0;
-        error = ok ? 0 : Marshal.GetLastPInvokeError();
-        return ok;
-    }
-
     public static void ChangeOwner(string path, uint user, uint group)
     {
         if (ChangeOwnerNative(path, user, group) != 0)
@@ -106,12 +97,6 @@ internal static partial class Posix
 
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int StatX(int directory, string path, int flags, uint mask, ref byte buffer);
-
-    [LibraryImport("libc", EntryPoint = "setpriority", SetLastError = true)]
-    private static partial int SetPriority(int which, uint who, int priority);
-
-    [LibraryImport("libc", EntryPoint = "gettid")]
-    private static partial int GetThreadId();
 
     [LibraryImport("libc", EntryPoint = "geteuid")]
     private static partial uint GetEffectiveUserId();

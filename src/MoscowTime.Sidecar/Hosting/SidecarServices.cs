@@ -15,9 +15,9 @@ public static class SidecarServices
 
         services.AddSingleton<BackupState>();
         services.AddSingleton(sp => new LiveDatabase(sp.GetRequiredService<IOptions<BackupOptions>>().Value.DatabasePath));
-        services.AddSingleton<LowPriorityThread>();
         services.AddSingleton<SnapshotTaker>();
         services.AddSingleton<BackupCycle>();
+        builder.AddRemoteBackups();
         // A singleton as well as a hosted service, so that liveness can see whether its loop still runs.
         services.AddSingleton<BackupWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<BackupWorker>());

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using MoscowTime.Sidecar.Backups;
 using MoscowTime.Sidecar.Health;
+using MoscowTime.Sidecar.Remote;
 using Prometheus;
 
 namespace MoscowTime.Sidecar.Metrics;
@@ -15,7 +16,7 @@ namespace MoscowTime.Sidecar.Metrics;
 /// </remarks>
 public sealed class BackupMetrics
 {
-    public BackupMetrics(BackupState state, IOptions<BackupOptions> options, TimeProvider time)
+    public BackupMetrics(BackupState state, IOptions<BackupOptions> options, TimeProvider time, RemoteState remote, IOptions<RemoteOptions> remoteOptions)
     {
         Registry = Prometheus.Metrics.NewCustomRegistry();
         var factory = Prometheus.Metrics.WithCustomRegistry(Registry);
@@ -41,6 +42,10 @@ public sealed class BackupMetrics
             kept.Set(status.Kept);
             healthy.Set(BackupFreshness.Evaluate(status, options.Value, now).IsFresh ? 1 : 0);
         });
+        if (remoteOptions.Value.IsConfigured)
+        {
+            RemoteMetrics.Register(Registry, remote, RemoteLocation.From(remoteOptions.Value), options.Value, time);
+        }
     }
 
     public CollectorRegistry Registry { get; }

@@ -11,8 +11,13 @@ namespace MoscowTime.Sidecar.Restore;
 /// starts. It never replaces an intact database and never deletes anything: a damaged file and its
 /// -wal/-shm are renamed aside for inspection.
 /// </summary>
+/// <remarks>
+/// With a remote configured, a volume with no database and no local backup that verifies (a new or
+/// lost volume) is restored from this pod's objects in the store; a store that cannot be asked fails
+/// the restore, as the pod's history may be out there.
+/// </remarks>
 public sealed partial class DatabaseRestorer(
-    IOptions<BackupOptions> options, BackupCatalog catalog, TimeProvider time, ILogger<DatabaseRestorer> logger)
+    IOptions<BackupOptions> options, BackupCatalog catalog, RemoteHistory remote, TimeProvider time, ILogger<DatabaseRestorer> logger)
 {
     public const int Restored = 0;
     public const int NothingToDo = 0;
@@ -25,7 +30,7 @@ public sealed partial class DatabaseRestorer(
 
     /// <param name="from">A specific backup to restore instead of the newest (by hand, when the database is gone).</param>
     /// <returns>The process exit code.</returns>
-    public int Run(string? from = null)
+    public async Task<int> RunAsync(string? from = null, CancellationToken cancellationToken = default)
     {
         var database = options.Value.DatabasePath;
         var present = File.Exists(database);
@@ -55,6 +60,12 @@ public sealed partial class DatabaseRestorer(
         }
 
         var candidates = from is null ? catalog.List() : [new BackupFile(Path.GetFullPath(from), time.GetUtcNow(), 0)];
+        var (backup, verified) = NewestUsable(candidates);
+        if (!present && from is null && remote.IsConfigured && backup is null)
+        {
+            return await RestoreFromRemoteAsync(database, localBackups: candidates.Count, cancellationToken);
+        }
+
         if (candidates.Count == 0)
         {
             if (!present)
@@ -67,7 +78,6 @@ public sealed partial class DatabaseRestorer(
             return Failed;
         }
 
-        var (backup, verified) = NewestUsable(candidates);
         if (backup is null || verified is null)
         {
             var why = $"none of the {candidates.Count} backups in {catalog.Directory} passes verification";
@@ -84,7 +94,7 @@ public sealed partial class DatabaseRestorer(
             return Failed;
         }
 
-        var stamp = time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+        var stamp = Stamp();
         if (present)
         {
             var aside = MoveAside(database, $"corrupt-{stamp}");
@@ -99,6 +109,59 @@ public sealed partial class DatabaseRestorer(
         LogRestored(logger, backup.Name, verified.Visits, verified.SchemaVersion, database);
         return Restored;
     }
+
+    /// <summary>No database and nothing usable on the volume: this pod's newest good object from the store.</summary>
+    private async Task<int> RestoreFromRemoteAsync(string database, int localBackups, CancellationToken cancellationToken)
+    {
+        RemoteFind found;
+        try
+        {
+            found = await remote.FindNewestUsableAsync(DirectoryOf(database), cancellationToken);
+        }
+        catch (RemoteUnavailableException ex)
+        {
+            LogRemoteUnavailable(logger, database, ex.Message);
+            return Failed;
+        }
+
+        switch (found)
+        {
+            case RemoteFind.Found downloaded:
+                try
+                {
+                    var stamp = Stamp();
+                    if (MoveAsideCompanionsOnly(database, $"orphaned-{stamp}") is { } orphaned)
+                    {
+                        LogMovedAside(logger, $"{database}-wal/-shm", orphaned);
+                    }
+
+                    Place(downloaded.Path, database, stamp);
+                }
+                finally
+                {
+                    DurableFile.TryDelete(downloaded.Path);
+                }
+
+                LogRestored(logger, $"{remote.Location}{downloaded.Name}", downloaded.Check.Visits, downloaded.Check.SchemaVersion, database);
+                return Restored;
+            case RemoteFind.NoneUsable none:
+                LogMissingAndUnrestorable(logger, database,
+                    $"none of the {localBackups} backups in {catalog.Directory} and none of the {none.Count} objects in {remote.Location} passes verification");
+                return Failed;
+            default:
+                if (localBackups > 0)
+                {
+                    LogMissingAndUnrestorable(logger, database,
+                        $"none of the {localBackups} backups in {catalog.Directory} passes verification and {remote.Location} holds none");
+                    return Failed;
+                }
+
+                LogNewPod(logger, database, catalog.Directory, remote.Location);
+                return NothingToDo;
+        }
+    }
+
+    private string Stamp() => time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
 
     private (BackupFile? Backup, DatabaseCheck? Check) NewestUsable(IReadOnlyList<BackupFile> candidates)
     {
@@ -213,6 +276,12 @@ public sealed partial class DatabaseRestorer(
 
     [LoggerMessage(LogLevel.Information, "{Database} does not exist and {Directory} holds no backup yet; nothing to restore, the web app starts a new database")]
     private static partial void LogNoBackupYet(ILogger logger, string database, string directory);
+
+    [LoggerMessage(LogLevel.Information, "{Database} does not exist, and neither {Directory} nor {Location} holds a backup of this pod; nothing to restore, the web app starts a new database")]
+    private static partial void LogNewPod(ILogger logger, string database, string directory, string location);
+
+    [LoggerMessage(LogLevel.Critical, "{Database} is missing and the remote backups cannot be asked: {Reason}. Refusing to let the web app start from zero")]
+    private static partial void LogRemoteUnavailable(ILogger logger, string database, string reason);
 
     [LoggerMessage(LogLevel.Warning, "Skipping backup {Backup}: {Problem}")]
     private static partial void LogSkipped(ILogger logger, string backup, string? problem);

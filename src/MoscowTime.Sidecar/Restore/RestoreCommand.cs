@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using MoscowTime.Sidecar.Backups;
 using MoscowTime.Sidecar.Hosting;
+using MoscowTime.Sidecar.Remote;
 
 namespace MoscowTime.Sidecar.Restore;
 
@@ -13,27 +14,30 @@ public static class RestoreCommand
     public const string Verb = "restore";
     public const string Name = "moscow-time-backup restore";
 
-    /// <returns>0 when the database is intact, restored, or there is nothing to restore from; 1 when it cannot be made usable.</returns>
-    public static Task<int> RunAsync(string[] args, Action<HostApplicationBuilder>? configure = null)
+    /// <returns>0 when the database is intact, restored, or there is nothing to restore from; 1 when it cannot be made usable or the remote cannot be asked.</returns>
+    public static async Task<int> RunAsync(string[] args, Action<HostApplicationBuilder>? configure = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Services.AddBackupOptions();
+        builder.Services.AddRemoteOptions();
+        builder.Services.AddSingleton<RemoteHistory>();
         builder.Services.AddSingleton<DatabaseRestorer>();
         configure?.Invoke(builder);
 
         // Disposing the host flushes the console log before the process exits.
         using var host = builder.Build();
         _ = host.Services.GetRequiredService<IOptions<BackupOptions>>().Value; // validates, like ValidateOnStart
+        _ = host.Services.GetRequiredService<IOptions<RemoteOptions>>().Value;
         var restorer = host.Services.GetRequiredService<DatabaseRestorer>();
         var logger = host.Services.GetRequiredService<ILogger<DatabaseRestorer>>();
         try
         {
-            return Task.FromResult(restorer.Run(builder.Configuration["from"]));
+            return await restorer.RunAsync(builder.Configuration["from"]);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             logger.LogCritical(ex, "Restore failed: {Reason}", ex.Message);
-            return Task.FromResult(DatabaseRestorer.Failed);
+            return DatabaseRestorer.Failed;
         }
     }
 }

@@ -1,0 +1,244 @@
+#!/usr/bin/env bash
+# Backup sidecar benchmark in the pod's shape: the web app and the sidecar as two containers of one
+# podman pod, each with the CPU shares (from its request), CPU quota and memory limit that the
+# rendered manifests give it, sharing one volume for /data as the PVC does.
+#  1. fills the database to about 10 MiB (bench/backup.sh's synthetic hour rows);
+#  2. drives GET / with wrk from the host on 127.0.0.1 in rounds that rotate the order of: no
+#     sidecar running, and each sidecar image backing up every second (Backup__Interval=00:00:01);
+#  3. prints requests/s, p99, the ratios of the medians against no sidecar, the largest -wal file,
+#     backups taken, their duration, and the sidecar's memory (peak RSS and its cgroup's peak).
+# Usage: bench/pod.sh [seconds per wrk run, default 10] [rounds, default 3] [git revision, optional]
+#   The sidecar is built from the working tree; with a revision, also from that commit (git archive),
+#   and both are measured in the same rounds. Needs podman (see the README's "Podman on a machine
+#   without a registry"), kubectl and python3-yaml; where others use podman too, under their lock:
+#   flock /tmp/moscowtime-e2e.lock bench/pod.sh 10 7 <revision>
+# Everything it creates (pod, containers, volume, images, build stages) is removed on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+duration=${1:-10}
+rounds=${2:-3}
+compare=${3:-}
+connections=64
+web_port=18185
+sidecar_port=18186
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bench_setup moscowtime-pod-bench
+need wrk sqlite3
+
+# With the local stand-ins for the base images (README, "Podman on a machine without a registry"),
+# their configuration and never a pull; otherwise podman's own configuration and registry.
+standins=/tmp/moscowtime-standins/containers.conf
+[ -z "${CONTAINERS_CONF:-}" ] && [ -s "$standins" ] && export CONTAINERS_CONF=$standins
+pull=missing
+if [ -n "${CONTAINERS_CONF:-}" ]; then
+  [ -s "$CONTAINERS_CONF" ] || { echo "no $CONTAINERS_CONF: run ../shared/containers/make-dotnet-base-images.sh first" >&2; exit 1; }
+  pull=never
+fi
+command -v kubectl >/dev/null || { echo "kubectl is needed to render the manifests (kubectl kustomize)" >&2; exit 1; }
+python3 -c "import yaml" 2>/dev/null || { echo "python3 with PyYAML is needed to read the manifests (apt-get install python3-yaml)" >&2; exit 1; }
+
+pod=moscowtime-bench-$$
+volume=$pod-data
+tag=bench-$$
+images=()
+watchdog=
+podman_cleanup() {
+  podman pod rm -f -t 5 "$pod" >/dev/null 2>&1 || true
+  podman volume rm -f "$volume" >/dev/null 2>&1 || true
+  for image in "${images[@]}"; do podman rmi -f "$image" >/dev/null 2>&1 || true; done
+  podman image prune -f >/dev/null 2>&1 || true # the untagged build stages
+  pkill -P "$watchdog" 2>/dev/null || true
+  kill "$watchdog" 2>/dev/null || true
+  bench_cleanup
+}
+trap podman_cleanup EXIT
+trap 'exit 143' TERM INT
+# A bound on the whole run, whatever hangs (each step has its own too).
+variant_count=$((${#compare} > 0 ? 3 : 2))
+deadline_s=$((1200 + rounds * variant_count * (duration + 40)))
+# Its own stderr goes nowhere: ending it at exit would print "Terminated" for its sleep.
+(sleep "$deadline_s" && echo "bench/pod.sh: over ${deadline_s}s, giving up" >&3 && kill -TERM $$) 3>&2 2>/dev/null &
+watchdog=$!
+
+# --- the pod's resources, from the rendered manifests ----------------------------------------
+# Kubernetes turns a CPU request into CPU shares (milli-CPUs * 1024 / 1000, at least 2) and a CPU
+# limit into a CFS quota: podman's --cpu-shares and --cpus. The memory limit is --memory.
+kubectl kustomize kustomize/overlays/parallel >"$work/rendered.yaml"
+resources() { # container -> "cpu-shares cpus memory" as podman takes them
+  python3 - "$1" "$work/rendered.yaml" <<'PY'
+import sys, yaml
+def milli(q): return float(q[:-1]) if q.endswith("m") else float(q) * 1000
+def mib(q): return int(q[:-2]) * {"Mi": 1, "Gi": 1024}[q[-2:]]
+docs = yaml.safe_load_all(open(sys.argv[2]))
+pod = next(d for d in docs if d and d["kind"] == "StatefulSet")["spec"]["template"]["spec"]
+r = next(c for c in pod["containers"] if c["name"] == sys.argv[1])["resources"]
+print(max(2, int(milli(r["requests"]["cpu"]) * 1024 / 1000)), milli(r["limits"]["cpu"]) / 1000, f'{mib(r["limits"]["memory"])}m')
+PY
+}
+read -r web_shares web_cpus web_memory < <(resources web)
+read -r backup_shares backup_cpus backup_memory < <(resources backup)
+echo "from kustomize/overlays/parallel: web --cpu-shares $web_shares --cpus $web_cpus --memory $web_memory;" \
+  "backup --cpu-shares $backup_shares --cpus $backup_cpus --memory $backup_memory"
+
+# --- images ------------------------------------------------------------------------------------
+build() { # dockerfile tag context
+  timeout 900 podman build -q --pull="$pull" --network host -f "$3/$1" -t "$2" "$3" >/dev/null
+  images+=("$2")
+}
+sloc() { # the sidecar's C# lines, leaving out what builds generate under obj/
+  find "$1/src/MoscowTime.Sidecar" -name '*.cs' -not -path '*/obj/*' -not -path '*/bin/*' -print0 | xargs -0 wc -l | tail -1 | awk '{ print $1 }'
+}
+echo "building images (web, sidecar from the working tree${compare:+, sidecar at $compare})..."
+build Dockerfile.web "localhost/moscow-time-web:$tag" .
+build Dockerfile.sidecar "localhost/moscow-time-sidecar:$tag-tree" .
+variants=(none tree)
+declare -A label=([none]="no sidecar" [tree]="working tree")
+declare -A lines=([tree]=$(sloc .))
+if [ -n "$compare" ]; then
+  revision=$(git rev-parse --short "$compare")
+  mkdir "$work/$revision"
+  git archive "$revision" | tar -x -C "$work/$revision"
+  build Dockerfile.sidecar "localhost/moscow-time-sidecar:$tag-$revision" "$work/$revision"
+  variants+=("$revision")
+  label[$revision]="at $revision"
+  lines[$revision]=$(sloc "$work/$revision")
+fi
+
+# --- the pod -----------------------------------------------------------------------------------
+logging=(-e Logging__LogLevel__Default=Warning -e Logging__LogLevel__Microsoft.Hosting.Lifetime=Warning)
+podman volume create "$volume" >/dev/null
+podman pod create --name "$pod" -p "127.0.0.1:$web_port:8080" -p "127.0.0.1:$sidecar_port:8081" >/dev/null
+# --read-only as readOnlyRootFilesystem; podman then mounts a tmpfs on /tmp (the manifests' emptyDir).
+podman run -d --pod "$pod" --name "$pod-web" --read-only -v "$volume:/data" \
+  --cpu-shares "$web_shares" --cpus "$web_cpus" --memory "$web_memory" \
+  -e POD_NAME=moscow-time-0 "${logging[@]}" "localhost/moscow-time-web:$tag" >/dev/null
+for variant in "${variants[@]:1}"; do
+  image=localhost/moscow-time-sidecar:$tag-$variant
+  podman create --pod "$pod" --name "$pod-$variant" --read-only -v "$volume:/data" \
+    --cpu-shares "$backup_shares" --cpus "$backup_cpus" --memory "$backup_memory" \
+    -e Backup__Interval=00:00:01 -e Backup__Retain=5 -e Backup__FinalBackupQuietPeriod=00:00:00 \
+    "${logging[@]}" "$image" >/dev/null
+done
+wait_for "http://127.0.0.1:$web_port/readyz" >/dev/null
+data=$(podman volume inspect -f '{{.Mountpoint}}' "$volume")
+
+# --- 1. a database of about 10 MiB -------------------------------------------------------------
+echo "filling /data/visits.db to about 10 MiB..."
+curl -fs -o /dev/null "http://127.0.0.1:$web_port/" # the web app creates the schema itself
+# Synthetic past hours, one row each, as years of traffic would leave them (as in bench/backup.sh).
+timeout 120 podman exec -i "$pod-web" sqlite3 /data/visits.db >/dev/null <<'SQL'
+.timeout 5000
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 385000)
+INSERT OR IGNORE INTO visit_hours (hour, visits)
+  SELECT strftime('%Y-%m-%d %H:00', '1980-01-01', '+' || i || ' hours'), 1 + abs(random()) % 5000 FROM n;
+PRAGMA wal_checkpoint(TRUNCATE);
+SQL
+db_bytes=$(stat -c %s "$data/visits.db")
+
+# --- 2. GET / without and with each sidecar ----------------------------------------------------
+# wrk -> "rps p99_ms non2xx"
+drive() {
+  local out
+  out=$(wrk -t2 -c"$connections" -d"${duration}s" --timeout 5s --latency "http://127.0.0.1:$web_port/")
+  wrk_figures <<<"$out"
+}
+
+# seconds [pid] -> "largest -wal KiB, largest RSS of pid MiB", sampled every 100 ms
+sample() {
+  local end wal=0 rss=0 size kib
+  end=$(($(date +%s) + $1))
+  while [ "$(date +%s)" -lt "$end" ]; do
+    size=$(stat -c %s "$data/visits.db-wal" 2>/dev/null || echo 0)
+    [ "$size" -gt "$wal" ] && wal=$size
+    if [ -n "${2:-}" ]; then
+      kib=$(awk '/^VmRSS/ { print $2 }' "/proc/$2/status" 2>/dev/null || echo 0)
+      [ "${kib:-0}" -gt "$rss" ] && rss=$kib
+    fi
+    sleep 0.1
+  done
+  echo $((wal / 1024)) $((rss / 1024))
+}
+
+cgroup_peak_mib() { # pid -> the peak memory of its memory cgroup (v1 or v2), page cache included
+  local path file
+  path=$(awk -F: '$2 == "memory" || $2 == "" { print $3; exit }' "/proc/$1/cgroup")
+  for file in "/sys/fs/cgroup/memory$path/memory.max_usage_in_bytes" "/sys/fs/cgroup$path/memory.peak"; do
+    [ -r "$file" ] && { awk '{ printf "%d", $1 / 1048576 }' "$file"; return; }
+  done
+  echo -
+}
+
+echo "GET / with wrk -t2 -c$connections -d${duration}s, $rounds rounds, rotating: ${variants[*]}..."
+wrk -t2 -c"$connections" -d5s "http://127.0.0.1:$web_port/" >/dev/null # warm-up (JIT tiers, page cache)
+results=()
+run() { # variant round
+  local pid="" before=0 metrics sampler taken=- backup_ms=- health=- hwm=- cgroup=- stats=- rps p99 non2xx wal rss
+  if [ "$1" != none ]; then
+    podman start "$pod-$1" >/dev/null
+    wait_for "http://127.0.0.1:$sidecar_port/livez" >/dev/null
+    pid=$(podman inspect -f '{{.State.Pid}}' "$pod-$1")
+    before=$(metric moscowtime_backups_taken_total "$(curl -fs "http://127.0.0.1:$sidecar_port/metrics")")
+  fi
+  sample "$duration" "$pid" >"$work/sample" &
+  sampler=$!
+  read -r rps p99 non2xx < <(drive)
+  wait "$sampler" || true
+  read -r wal rss <"$work/sample"
+  if [ "$1" != none ]; then
+    metrics=$(curl -fs "http://127.0.0.1:$sidecar_port/metrics")
+    taken=$(($(metric moscowtime_backups_taken_total "$metrics") - before))
+    backup_ms=$(awk -v s="$(metric moscowtime_backup_last_duration_seconds "$metrics")" 'BEGIN { printf "%.0f", s * 1000 }')
+    health=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$sidecar_port/healthz")
+    hwm=$(awk '/^VmHWM/ { printf "%d", $2 / 1024 }' "/proc/$pid/status")
+    cgroup=$(cgroup_peak_mib "$pid")
+    stats=$(podman stats --no-stream --format '{{.MemUsage}}' "$pod-$1" | awk '{ print $1 }')
+    timeout 60 podman stop -t 30 "$pod-$1" >/dev/null
+  else
+    rss=-
+  fi
+  results+=("$1 $2 $rps $p99 $non2xx $wal $taken $backup_ms $hwm $cgroup")
+  printf '  round %s, %-16s %6s req/s, p99 %6s ms, WAL <= %5s KiB' "$2" "${label[$1]}:" "$rps" "$p99" "$wal"
+  [ "$1" = none ] && { echo; return; }
+  printf ', %3s backups (last %s ms), /healthz %s, RSS %s MiB (peak %s), cgroup peak %s MiB, podman stats %s\n' \
+    "$taken" "$backup_ms" "$health" "$rss" "$hwm" "$cgroup" "$stats"
+}
+
+count=${#variants[@]}
+for round in $(seq 1 "$rounds"); do
+  for i in $(seq 0 $((count - 1))); do run "${variants[$(((round - 1 + i) % count))]}" "$round"; done
+done
+timeout 60 podman stop -t 30 "$pod-web" >/dev/null
+
+verdict=$(backups_verdict "$data/backups")
+
+median() { # variant column -> median of that column over the variant's rounds
+  median_of "$1" "$2" "${results[@]}"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+non2xx=$(printf '%s\n' "${results[@]}" | awk '{ s += $5 } END { print s + 0 }')
+
+printf '\n%s\n' "command: bench/pod.sh $duration $rounds${compare:+ $compare}   (database $db_bytes bytes, load average now $(cut -d' ' -f1-3 /proc/loadavg))"
+printf '%-28s' "median of $rounds rounds"; for v in "${variants[@]}"; do printf '%16s' "${label[$v]}"; done; echo
+row() { # title column [ratio]
+  printf '%-28s' "$1"
+  for v in "${variants[@]}"; do
+    if [ -n "${3:-}" ] && [ "$v" != none ]; then
+      printf '%16s' "$(median "$v" "$2") ($(ratio "$(median "$v" "$2")" "$(median none "$2")")x)"
+    else
+      printf '%16s' "$(median "$v" "$2")"
+    fi
+  done
+  echo
+}
+row "GET / requests/s" 3 ratio
+row "GET / p99 (ms)" 4 ratio
+row "largest -wal (KiB)" 6
+row "backups per run" 7
+row "last backup (ms)" 8
+row "sidecar peak RSS (MiB)" 9
+row "sidecar cgroup peak (MiB)" 10
+printf '%-28s' "sidecar lines of C#"; for v in "${variants[@]}"; do printf '%16s' "${lines[$v]:--}"; done; echo
+printf '\n%-28s %s   (goals: p99 <= 1.20x, throughput >= 0.90x)\n' "non-2xx responses" "$non2xx"
+printf '%-28s %s\n' "backups after the runs" "$verdict"

@@ -1,0 +1,175 @@
+using System.Net;
+using System.Security.Cryptography;
+using Amazon;
+using Amazon.Runtime;
+using Amazon.S3;
+using Amazon.S3.Model;
+
+namespace MoscowTime.Sidecar.Remote;
+
+/// <summary>One object as a listing shows it.</summary>
+public sealed record RemoteObject(string Key, string Name, long Size);
+
+/// <summary>
+/// The few S3 calls remote backups make, on this pod's folder only. Each call is one attempt: the
+/// SDK's own retries are off, so that <see cref="RemoteResilience"/> decides, on the injected clock.
+/// </summary>
+public sealed class ObjectStore : IDisposable
+{
+    /// <summary>User metadata (<c>x-amz-meta-sha256</c>): the SHA-256 of the local file, in hex.</summary>
+    public const string ChecksumKey = "sha256";
+
+    private readonly AmazonS3Client _client;
+
+    /// <param name="credentials">Null for the SDK's default chain; an app that embeds the sidecar (or a test) may pass its own.</param>
+    public ObjectStore(RemoteOptions options, AWSCredentials? credentials = null)
+    {
+        Location = RemoteLocation.From(options);
+        var config = new AmazonS3Config
+        {
+            MaxErrorRetry = 0,
+            Timeout = options.AttemptTimeout,
+        };
+        if (!string.IsNullOrWhiteSpace(options.Endpoint))
+        {
+            config.ServiceURL = options.Endpoint;
+            config.ForcePathStyle = true;
+            config.AuthenticationRegion = string.IsNullOrWhiteSpace(options.Region) ? "us-east-1" : options.Region;
+            // Many S3-compatible stores reject the 2025 default x-amz-checksum-* headers and
+            // aws-chunked bodies; our own SHA-256 read-back confirms what was stored instead.
+            config.RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED;
+            config.ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED;
+        }
+        else
+        {
+            config.RegionEndpoint = RegionEndpoint.GetBySystemName(options.Region);
+        }
+
+        _client = credentials is null ? new AmazonS3Client(config) : new AmazonS3Client(credentials, config);
+    }
+
+    public RemoteLocation Location { get; }
+
+    /// <summary>Uploads a file as one plain PUT, its SHA-256 in the object's metadata.</summary>
+    public async Task PutAsync(string name, string path, string sha256, CancellationToken cancellationToken)
+    {
+        await using var file = File.OpenRead(path);
+        await PutAsync(name, file, sha256, cancellationToken);
+    }
+
+    /// <param name="content">Sent from its start and left open, so that a retry sends the same bytes.</param>
+    public async Task PutAsync(string name, Stream content, string sha256, CancellationToken cancellationToken)
+    {
+        content.Position = 0;
+        var request = new PutObjectRequest
+        {
+            BucketName = Location.Bucket,
+            Key = Location.KeyFor(name),
+            InputStream = content,
+            AutoCloseStream = false,
+            ContentType = "application/vnd.sqlite3",
+            UseChunkEncoding = false,
+        };
+        request.Metadata.Add(ChecksumKey, sha256);
+        await _client.PutObjectAsync(request, cancellationToken);
+    }
+
+    /// <summary>The checksum recorded on the object, or null when there is no such object.</summary>
+    /// <returns>Exists is false for a missing object; Sha256 is null when the object carries none.</returns>
+    public async Task<(bool Exists, string? Sha256)> HeadAsync(string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var head = await _client.GetObjectMetadataAsync(Location.Bucket, Location.KeyFor(name), cancellationToken);
+            return (true, Recorded(head.Metadata));
+        }
+        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound && ex.ErrorCode is "NotFound" or "NoSuchKey" or null)
+        {
+            return (false, null);
+        }
+    }
+
+    /// <summary>Downloads the object to <paramref name="path"/>, hashing what arrives.</summary>
+    /// <returns>The SHA-256 of the bytes received and the one recorded in the metadata (null when none).</returns>
+    public Task<(string Received, string? Recorded)> DownloadAsync(string name, string path, CancellationToken cancellationToken) =>
+        ReadAsync(name, async body =>
+        {
+            await using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 81920, useAsync: true);
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var buffer = new byte[81920];
+            int read;
+            while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+                await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            }
+
+            await file.FlushAsync(cancellationToken);
+            return Convert.ToHexStringLower(hash.GetHashAndReset());
+        }, cancellationToken);
+
+    /// <summary>Reads the stored object back and hashes it, without keeping it.</summary>
+    public Task<(string Received, string? Recorded)> ReadBackAsync(string name, CancellationToken cancellationToken) =>
+        ReadAsync(name, async body => Convert.ToHexStringLower(await SHA256.HashDataAsync(body, cancellationToken)), cancellationToken);
+
+    /// <summary>Every object directly in this pod's folder, in no particular order.</summary>
+    public async Task<IReadOnlyList<RemoteObject>> ListAsync(CancellationToken cancellationToken)
+    {
+        var objects = new List<RemoteObject>();
+        var request = new ListObjectsV2Request { BucketName = Location.Bucket, Prefix = Location.PodPrefix };
+        ListObjectsV2Response response;
+        do
+        {
+            response = await _client.ListObjectsV2Async(request, cancellationToken);
+            foreach (var item in response.S3Objects ?? [])
+            {
+                if (Location.NameOf(item.Key) is { } name)
+                {
+                    objects.Add(new RemoteObject(item.Key, name, item.Size ?? 0));
+                }
+            }
+
+            request.ContinuationToken = response.NextContinuationToken;
+        }
+        while (response.IsTruncated == true);
+
+        return objects;
+    }
+
+    public async Task DeleteAsync(string name, CancellationToken cancellationToken) =>
+        await _client.DeleteObjectAsync(Location.Bucket, Location.KeyFor(name), cancellationToken);
+
+    public static string Sha256Of(string path)
+    {
+        using var file = File.OpenRead(path);
+        return Sha256Of(file);
+    }
+
+    public static string Sha256Of(Stream content)
+    {
+        content.Position = 0;
+        var sha256 = Convert.ToHexStringLower(SHA256.HashData(content));
+        content.Position = 0;
+        return sha256;
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    /// <exception cref="RemoteMismatchException">What arrived differs from the store's own MD5 of the object (its ETag).</exception>
+    private async Task<(string Received, string? Recorded)> ReadAsync(string name, Func<Stream, Task<string>> hash, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await _client.GetObjectAsync(Location.Bucket, Location.KeyFor(name), cancellationToken);
+            await using var body = response.ResponseStream;
+            return (await hash(body), Recorded(response.Metadata));
+        }
+        catch (AmazonClientException ex) when (ex.Message.Contains("Expected hash not equal to calculated hash", StringComparison.Ordinal))
+        {
+            throw new RemoteMismatchException(
+                $"{Location}{name} does not match the store's own checksum of it (ETag): damaged in the store or on the way");
+        }
+    }
+
+    private static string? Recorded(MetadataCollection metadata) => metadata[ChecksumKey] is { Length: > 0 } sha256 ? sha256 : null;
+}

@@ -1,0 +1,58 @@
+using System.Net;
+using Amazon.Runtime;
+using Amazon.S3;
+using Polly.Timeout;
+
+namespace MoscowTime.Sidecar.Remote;
+
+/// <summary>The store holds something other than the file just uploaded: never counted as a backup.</summary>
+public sealed class RemoteMismatchException(string message) : Exception(message);
+
+/// <summary>
+/// One line an operator can act on, for /healthz, the log and restore's exit. Built from status
+/// codes and the service's error code and message only: no header, no signature, no credential.
+/// </summary>
+public static class RemoteFailure
+{
+    public static string Describe(Exception? exception, RemoteOptions options, RemoteLocation location)
+    {
+        var store = string.IsNullOrWhiteSpace(options.Endpoint) ? $"AWS S3 ({options.Region})" : options.Endpoint;
+        return exception switch
+        {
+            null => "unknown error",
+            RemoteMismatchException => exception.Message,
+            AmazonS3Exception { ErrorCode: "NoSuchBucket" } =>
+                $"bucket '{location.Bucket}' does not exist at {store} (NoSuchBucket): create it or correct Backup:Remote:Url",
+            AmazonServiceException { StatusCode: HttpStatusCode.Forbidden } denied =>
+                $"{store} denied access to {location} (403 {denied.ErrorCode}: {denied.Message}): check the credentials in Secret moscow-time-backup-remote or the pod's IAM role",
+            AmazonServiceException { ErrorCode: "SlowDown" } or AmazonServiceException { StatusCode: HttpStatusCode.ServiceUnavailable } =>
+                $"{store} is overloaded and asks to slow down (503 {((AmazonServiceException)exception).ErrorCode})",
+            AmazonServiceException { StatusCode: not 0 } service =>
+                $"{store} answered {(int)service.StatusCode} {service.ErrorCode}: {service.Message}",
+            TimeoutRejectedException or OperationCanceledException or TimeoutException =>
+                $"{store} did not answer within Backup:Remote:AttemptTimeout ({options.AttemptTimeout})",
+            HttpRequestException or System.Net.Sockets.SocketException or IOException =>
+                $"{store} cannot be reached: {Innermost(exception).Message}",
+            AmazonClientException { InnerException: HttpRequestException or System.Net.Sockets.SocketException or IOException } =>
+                $"{store} cannot be reached: {Innermost(exception).Message}",
+            AmazonClientException client => $"the AWS SDK cannot call {store}: {FirstSentence(client.Message)}",
+            _ => $"{store}: {exception.GetType().Name}: {FirstSentence(exception.Message)}",
+        };
+    }
+
+    private static Exception Innermost(Exception exception)
+    {
+        while (exception.InnerException is { } inner)
+        {
+            exception = inner;
+        }
+
+        return exception;
+    }
+
+    private static string FirstSentence(string message)
+    {
+        var end = message.IndexOf(". ", StringComparison.Ordinal);
+        return end < 0 ? message : message[..(end + 1)];
+    }
+}

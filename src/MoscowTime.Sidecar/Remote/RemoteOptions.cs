@@ -1,0 +1,39 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace MoscowTime.Sidecar.Remote;
+
+/// <summary>
+/// Configuration section <c>Backup:Remote</c> (environment: <c>Backup__Remote__Url</c> and so on).
+/// Off while <see cref="Url"/> is empty. Credentials are not options: the AWS SDK's default chain
+/// finds them (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, web identity, Pod Identity).
+/// </summary>
+public sealed class RemoteOptions
+{
+    public const string Section = "Backup:Remote";
+
+    /// <summary><c>s3://&lt;bucket&gt;/&lt;prefix&gt;</c>; each pod's objects go under <c>&lt;prefix&gt;/&lt;POD_NAME&gt;/</c>.</summary>
+    public string? Url { get; set; }
+
+    /// <summary>Base URL of an S3-compatible service (path-style addressing); empty means AWS S3.</summary>
+    public string? Endpoint { get; set; }
+
+    /// <summary>Falls back to <c>AWS_REGION</c>; with an Endpoint it only names the signing region.</summary>
+    public string? Region { get; set; }
+
+    /// <summary>This pod's place in the store; falls back to <c>POD_NAME</c> (the downward API).</summary>
+    public string? PodName { get; set; }
+
+    /// <summary>How many confirmed objects to keep per pod, newest first.</summary>
+    [Range(1, 10_000, ErrorMessage = "Backup:Remote:Retain must be between {1} and {2}")]
+    public int Retain { get; set; } = 24;
+
+    /// <summary>How long one request (an upload, a read-back, a listing) may take before it is retried.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00", ErrorMessage = "Backup:Remote:AttemptTimeout must be between {1} and {2}")]
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The first pause before a retry; each further one doubles, with jitter.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:05:00", ErrorMessage = "Backup:Remote:RetryDelay must be between {1} and {2}")]
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    public bool IsConfigured => !string.IsNullOrWhiteSpace(Url);
+}

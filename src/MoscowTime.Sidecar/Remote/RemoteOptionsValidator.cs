@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Options;
+
+namespace MoscowTime.Sidecar.Remote;
+
+/// <summary>Checks the remote settings at start, so a typo is one line and exit code 2, not a failure an hour later.</summary>
+public sealed class RemoteOptionsValidator : IValidateOptions<RemoteOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RemoteOptions options)
+    {
+        if (!options.IsConfigured)
+        {
+            return ValidateOptionsResult.Success;
+        }
+
+        var failures = new List<string>();
+        if (RemoteLocation.Problem(options.Url!) is { } problem)
+        {
+            failures.Add(problem);
+        }
+
+        if (string.IsNullOrWhiteSpace(options.PodName))
+        {
+            failures.Add("POD_NAME (or Backup:Remote:PodName) is required when Backup:Remote:Url is set: it names this pod's place in the store");
+        }
+        else if (options.PodName.Contains('/', StringComparison.Ordinal) || options.PodName is "." or "..")
+        {
+            failures.Add($"POD_NAME '{options.PodName}' must not contain '/'");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.Endpoint)
+            && !(Uri.TryCreate(options.Endpoint, UriKind.Absolute, out var endpoint) && endpoint.Scheme is "http" or "https"))
+        {
+            failures.Add($"Backup:Remote:Endpoint '{options.Endpoint}' must be an http:// or https:// URL, e.g. http://minio:9000");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Endpoint) && string.IsNullOrWhiteSpace(options.Region))
+        {
+            failures.Add("AWS_REGION (or Backup:Remote:Region) is required for AWS S3 when Backup:Remote:Endpoint is empty");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

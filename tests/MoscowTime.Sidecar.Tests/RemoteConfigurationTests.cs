@@ -1,0 +1,30 @@
+using MoscowTime.Testing;
+
+namespace MoscowTime.Sidecar.Tests;
+
+public sealed class RemoteConfigurationTests : IDisposable
+{
+    private readonly TempDirectory _dir = new("remote-config");
+
+    [Theory]
+    [InlineData("sidecar", "--Backup:Remote:Url=https://bucket/prefix", "Backup:Remote:Url")]
+    [InlineData("sidecar", "--Backup:Remote:Url=s3://Bad_Bucket/prefix", "Backup:Remote:Url")]
+    [InlineData("sidecar", "--Backup:Remote:Endpoint=minio:9000", "Backup:Remote:Endpoint")]
+    [InlineData("sidecar", "--Backup:Remote:PodName=", "POD_NAME")]
+    [InlineData("sidecar", "--Backup:Remote:Retain=0", "Backup:Remote:Retain")]
+    [InlineData("restore", "--Backup:Remote:PodName=", "POD_NAME")]
+    [InlineData("restore", "--Backup:Remote:Url=s3://", "Backup:Remote:Url")]
+    public async Task Invalid_remote_settings_exit_with_code_2_and_one_line_naming_the_option(string program, string setting, string option)
+    {
+        string[] valid = ["--Backup:Remote:Url=s3://backups/site", "--Backup:Remote:Endpoint=http://127.0.0.1:9", "--Backup:Remote:PodName=moscow-time-0"];
+        string[] args = program == "restore" ? ["restore", .. valid, setting] : ["--urls", "http://127.0.0.1:0", .. valid, setting];
+        await using var process = await ChildProcess.StartAsync(ChildProcess.Sidecar, _dir.Path, listens: false, args);
+
+        Assert.Equal(2, await process.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+        var line = Assert.Single(process.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("invalid configuration: ", line, StringComparison.Ordinal);
+        Assert.Contains(option, line, StringComparison.Ordinal);
+    }
+
+    public void Dispose() => _dir.Dispose();
+}

@@ -1,0 +1,91 @@
+using Amazon.Runtime;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using MoscowTime.Sidecar.Remote;
+using MoscowTime.Testing;
+
+namespace MoscowTime.Sidecar.Tests;
+
+/// <summary>A real s3rver for one test, and the settings that point the sidecar and restore at it.</summary>
+internal sealed class RemoteStore : IAsyncDisposable
+{
+    public const string Pod = "moscow-time-0";
+    public const string Prefix = "site";
+    public const string Secret = "test-secret-value-that-must-never-be-logged";
+
+    private RemoteStore(S3Server server) => Server = server;
+
+    public S3Server Server { get; }
+
+    /// <summary>This pod's folder in the bucket.</summary>
+    public static string PodFolder => $"{Prefix}/{Pod}/";
+
+    public static async Task<RemoteStore> StartAsync(TempDirectory dir) => new(await S3Server.StartAsync(dir.File("s3")));
+
+    /// <summary>Settings for the sidecar or restore; retries every 10 ms so that a fake clock needs little pushing.</summary>
+    public string[] Args(string? endpoint = null, string bucket = S3Server.Bucket, string? pod = Pod) =>
+    [
+        $"--Backup:Remote:Url=s3://{bucket}/{Prefix}",
+        $"--Backup:Remote:Endpoint={endpoint ?? Server.Endpoint}",
+        $"--Backup:Remote:PodName={pod}",
+        "--Backup:Remote:RetryDelay=00:00:00.010",
+        "--Backup:Remote:AttemptTimeout=00:00:10",
+    ];
+
+    public static AWSCredentials Credentials(string accessKey = S3Server.AccessKey) => new BasicAWSCredentials(accessKey, Secret);
+
+    public static Action<WebApplicationBuilder> WithCredentials(string accessKey = S3Server.AccessKey) =>
+        builder => builder.Services.AddSingleton(Credentials(accessKey));
+
+    /// <summary>The product's own client, to put objects as the sidecar would (or would not).</summary>
+    public ObjectStore Client(string pod = Pod) => new(new RemoteOptions
+    {
+        Url = $"s3://{S3Server.Bucket}/{Prefix}",
+        Endpoint = Server.Endpoint,
+        PodName = pod,
+        AttemptTimeout = TimeSpan.FromSeconds(10),
+    }, Credentials());
+
+    /// <summary>Uploads a file as a confirmed backup of <paramref name="pod"/>: SHA-256 in its metadata.</summary>
+    public async Task PutBackupAsync(string file, string? name = null, string pod = Pod)
+    {
+        using var client = Client(pod);
+        await client.PutAsync(name ?? Path.GetFileName(file), file, ObjectStore.Sha256Of(file), CancellationToken.None);
+    }
+
+    public IReadOnlyList<string> Keys(string folder = "") => Server.Keys(folder.Length == 0 ? PodFolder : folder);
+
+    public ValueTask DisposeAsync() => Server.DisposeAsync();
+}
+
+/// <summary>The sidecar's remote side as a test sees it.</summary>
+internal static class RemoteSidecar
+{
+    private static readonly TimeSpan PassTimeout = TimeSpan.FromSeconds(30);
+
+    public static RemoteStatus Remote(this SidecarHost host) => host.App.Services.GetRequiredService<RemoteState>().Status;
+
+    public static RemoteOptions RemoteOptions(this SidecarHost host) => host.App.Services.GetRequiredService<IOptions<RemoteOptions>>().Value;
+
+    /// <summary>
+    /// Waits until the upload loop reaches <paramref name="done"/>, moving a fake clock on in small
+    /// steps meanwhile: retries wait on that clock.
+    /// </summary>
+    public static Task<RemoteStatus> UntilRemoteAsync(this SidecarHost host, Func<RemoteStatus, bool> done, string what) =>
+        Poll.UntilAsync(() =>
+        {
+            var status = host.Remote();
+            if (!done(status) && host.Time is FakeTimeProvider time)
+            {
+                time.Advance(TimeSpan.FromMilliseconds(100));
+            }
+
+            return status;
+        }, done, PassTimeout, what);
+
+    /// <summary>Waits for the upload pass that follows the local pass in hand.</summary>
+    public static Task<RemoteStatus> UntilRemotePassesAsync(this SidecarHost host, long passes) =>
+        host.UntilRemoteAsync(status => status.Passes >= passes, $"{passes} upload passes");
+}

@@ -1,0 +1,174 @@
+using System.Net;
+using Microsoft.Extensions.Time.Testing;
+using MoscowTime.Testing;
+
+namespace MoscowTime.Sidecar.Tests;
+
+/// <summary>Uploads to a real s3rver on 127.0.0.1, driven by the sidecar's own loop on a fake clock.</summary>
+public sealed class RemoteUploadTests : IAsyncLifetime, IDisposable
+{
+    private readonly TempDirectory _dir = new("remote-upload");
+    private readonly FakeTimeProvider _time = new(VisitsFile.Start);
+    private RemoteStore _store = null!;
+
+    private string Database => _dir.File("visits.db");
+    private string Backups => _dir.File("backups");
+
+    public async Task InitializeAsync() => _store = await RemoteStore.StartAsync(_dir);
+
+    [Fact]
+    public async Task A_verified_backup_is_uploaded_under_the_prefix_and_pod_name_and_reads_back_byte_for_byte()
+    {
+        VisitsFile.Create(Database, visits: 7);
+        await using var sidecar = await StartAsync();
+
+        var status = await sidecar.UntilRemoteAsync(s => s.Uploads == 1, "the first upload");
+
+        var backup = Assert.Single(sidecar.Catalog.List());
+        Assert.Equal([$"{RemoteStore.PodFolder}{backup.Name}"], _store.Keys());
+        Assert.Equal(await File.ReadAllBytesAsync(backup.Path), await File.ReadAllBytesAsync(_store.Server.ObjectFile(_store.Keys()[0])));
+        Assert.Equal(backup.Name, status.NewestName);
+        Assert.Null(status.LastError);
+    }
+
+    [Fact]
+    public async Task A_backup_that_fails_verification_is_never_uploaded()
+    {
+        VisitsFile.Create(Database, visits: 7);
+        VisitsFile.Corrupt(Database);
+        await using var sidecar = await StartAsync();
+
+        await sidecar.UntilRemotePassesAsync(1);
+        await sidecar.NextPassAsync();
+        await sidecar.UntilRemotePassesAsync(2);
+
+        Assert.True(sidecar.State.Status.Failed >= 2, "the damaged database cannot be backed up");
+        Assert.Empty(sidecar.Catalog.List());
+        Assert.Empty(_store.Keys());
+        Assert.Equal(0, sidecar.Remote().Uploads);
+    }
+
+    [Fact]
+    public async Task A_restart_does_not_upload_what_the_store_already_holds()
+    {
+        VisitsFile.Create(Database, visits: 7);
+        await using (var first = await StartAsync())
+        {
+            await first.UntilRemoteAsync(s => s.Uploads == 1, "the first upload");
+        }
+
+        var key = Assert.Single(_store.Keys());
+        var uploadedAt = File.GetLastWriteTimeUtc(_store.Server.ObjectFile(key));
+
+        await using var second = await StartAsync();
+        var status = await second.UntilRemotePassesAsync(1);
+
+        Assert.Equal(0, status.Uploads);
+        Assert.Equal(Path.GetFileName(key), status.NewestName);
+        Assert.NotNull(status.UpToDateAt);
+        Assert.Equal([key], _store.Keys());
+        Assert.Equal(uploadedAt, File.GetLastWriteTimeUtc(_store.Server.ObjectFile(key)));
+    }
+
+    [Fact]
+    public async Task Remote_retention_keeps_the_newest_of_this_pod_and_touches_nothing_else()
+    {
+        var foreign = _dir.File("notes.txt");
+        await File.WriteAllTextAsync(foreign, "an operator's notes");
+        await _store.PutBackupAsync(foreign, "notes.txt");
+        var neighbour = VisitsFile.Backup(_dir.File("neighbour"), Database, VisitsFile.Start.AddDays(-1), 3);
+        await _store.PutBackupAsync(neighbour, pod: "moscow-time-1");
+        VisitsFile.Create(Database, visits: 1);
+        await using var sidecar = await StartAsync("--Backup:Remote:Retain=2");
+
+        for (var uploads = 1; uploads <= 3; uploads++)
+        {
+            await sidecar.UntilRemoteAsync(s => s.Uploads == uploads, $"upload {uploads}");
+            if (uploads < 3)
+            {
+                VisitsFile.AddVisits(Database, 1);
+                await sidecar.NextPassAsync();
+            }
+        }
+
+        var kept = sidecar.Catalog.List().Take(2).Select(b => RemoteStore.PodFolder + b.Name).Append($"{RemoteStore.PodFolder}notes.txt");
+        Assert.Equal(kept.Order(StringComparer.Ordinal), _store.Keys());
+        Assert.Single(_store.Keys($"{RemoteStore.Prefix}/moscow-time-1/"));
+    }
+
+    [Fact]
+    public async Task An_object_the_store_alters_is_not_counted_is_deleted_and_is_sent_again_next_pass()
+    {
+        await using var proxy = await S3FaultProxy.StartAsync(_store.Server.Endpoint);
+        proxy.Fault = S3Fault.AlterUploads;
+        VisitsFile.Create(Database, visits: 7);
+        await using var sidecar = await StartAsync(_store.Args(endpoint: proxy.Endpoint));
+
+        var failed = await sidecar.UntilRemoteAsync(s => s.Failures >= 1, "the altered upload to be caught");
+
+        Assert.Equal(0, failed.Uploads);
+        Assert.Contains("does not read back", failed.LastError, StringComparison.Ordinal);
+        Assert.Empty(_store.Keys());
+        var (status, body) = await sidecar.GetJsonAsync("/healthz");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains("does not read back", body.GetProperty("remoteLastError").GetString(), StringComparison.Ordinal);
+
+        proxy.Fault = S3Fault.None;
+        await sidecar.NextPassAsync();
+        var recovered = await sidecar.UntilRemoteAsync(s => s.Uploads == 1, "the upload through a faithful store");
+        Assert.Null(recovered.LastError);
+        Assert.Single(_store.Keys());
+    }
+
+    [Theory]
+    [InlineData(S3Fault.SlowDown, "00:00:10", "is overloaded and asks to slow down (503")]
+    [InlineData(S3Fault.Hang, "00:00:01", "did not answer within Backup:Remote:AttemptTimeout (00:00:01)")]
+    public async Task A_passing_fault_is_retried_with_backoff_then_reported_and_the_next_pass_succeeds(S3Fault fault, string timeout, string reason)
+    {
+        await using var proxy = await S3FaultProxy.StartAsync(_store.Server.Endpoint);
+        proxy.Fault = fault;
+        VisitsFile.Create(Database, visits: 7);
+        await using var sidecar = await StartAsync([.. _store.Args(endpoint: proxy.Endpoint), $"--Backup:Remote:AttemptTimeout={timeout}"]);
+        var failed = await sidecar.UntilRemoteAsync(s => s.Failures == 1, $"the pass to give up on {fault}");
+
+        Assert.Equal(1 + Remote.RemoteResilience.MaxRetryAttempts, proxy.Requests);
+        Assert.Contains(reason, failed.LastError, StringComparison.Ordinal);
+        VisitsFile.AddVisits(Database, 1);
+        Assert.Equal(2, (await sidecar.NextPassAsync()).Taken); // while the next upload is in the same trouble
+
+        proxy.Fault = S3Fault.None;
+        await sidecar.NextPassAsync();
+        await sidecar.UntilRemoteAsync(s => s.Uploads == 1, "the upload once the store keeps up");
+    }
+
+    [Theory]
+    [InlineData("bad-credentials")]
+    [InlineData("missing-bucket")]
+    public async Task Bad_credentials_and_a_missing_bucket_each_give_a_clear_reason_without_retrying(string fault)
+    {
+        await using var proxy = await S3FaultProxy.StartAsync(_store.Server.Endpoint);
+        VisitsFile.Create(Database, visits: 7);
+        // A HEAD that finds no bucket reads as no object; the PUT that follows names the bucket.
+        var (args, accessKey, expected, requests) = fault == "bad-credentials"
+            ? (_store.Args(endpoint: proxy.Endpoint), "NOT-A-KEY", "denied access to s3://backups/site/moscow-time-0/ (403", 1)
+            : (_store.Args(endpoint: proxy.Endpoint, bucket: "no-such-bucket"), Testing.S3Server.AccessKey, "bucket 'no-such-bucket' does not exist", 2);
+        await using var sidecar = await SidecarHost.StartAsync(Database, Backups, _time, waitForFirstPass: true,
+            RemoteStore.WithCredentials(accessKey), args);
+
+        var failed = await sidecar.UntilRemoteAsync(s => s.Failures == 1, "the pass to fail");
+
+        Assert.Contains(expected, failed.LastError, StringComparison.Ordinal);
+        Assert.True(fault != "bad-credentials" || failed.LastError!.Contains("check the credentials", StringComparison.Ordinal), failed.LastError);
+        Assert.Equal(requests, proxy.Requests);
+        Assert.Equal(1, sidecar.State.Status.Taken);
+        Assert.DoesNotContain(RemoteStore.Secret, await sidecar.App.Client.GetStringAsync("/healthz"), StringComparison.Ordinal);
+    }
+
+    public async Task DisposeAsync() => await _store.DisposeAsync();
+
+    public void Dispose() => _dir.Dispose();
+
+    /// <param name="args">After the remote settings, so they can override them (an endpoint through a proxy).</param>
+    private Task<SidecarHost> StartAsync(params string[] args) =>
+        SidecarHost.StartAsync(Database, Backups, _time, waitForFirstPass: true, RemoteStore.WithCredentials(), [.. _store.Args(), .. args]);
+}
