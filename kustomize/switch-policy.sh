@@ -54,10 +54,12 @@ done
 [[ -n "$overlay_name" ]] || fail "say which policy: ordered or parallel"
 
 case "$overlay_name" in
-  ordered) policy=OrderedReady ;;
-  parallel) policy=Parallel ;;
+  ordered) policy=OrderedReady previous_name=parallel ;;
+  parallel) policy=Parallel previous_name=ordered ;;
 esac
 overlay="$(dirname "${BASH_SOURCE[0]}")/overlays/$overlay_name"
+# What the StatefulSet had before the switch (the switch only runs from the other policy).
+previous="$(dirname "${BASH_SOURCE[0]}")/overlays/$previous_name"
 [[ -f "$overlay/kustomization.yaml" ]] || fail "no overlay at $overlay"
 # Nothing is deleted unless the overlay renders.
 kubectl kustomize "$overlay" >/dev/null
@@ -65,11 +67,16 @@ kubectl kustomize "$overlay" >/dev/null
 kubectl_ns=(kubectl)
 [[ -z "$namespace" ]] || kubectl_ns+=(--namespace "$namespace")
 
-# Prints the command in a form that can be pasted back into a shell, then runs it unless dry.
+# The command in a form that can be pasted back into a shell.
+quoted() {
+  local line
+  printf -v line '%q ' "$@"
+  echo "${line% }"
+}
+
+# Prints the command, then runs it unless dry.
 run() {
-  local quoted
-  printf -v quoted '%q ' "$@"
-  echo "${quoted% }"
+  quoted "$@"
   "$dry_run" || "$@"
 }
 
@@ -94,5 +101,13 @@ fi
 
 # --wait: returns once the object is gone, so the apply below creates a new one.
 run "${kubectl_ns[@]}" delete statefulset "$statefulset" --cascade=orphan --wait=true
-run "${kubectl_ns[@]}" apply -k "$overlay"
+if ! run "${kubectl_ns[@]}" apply -k "$overlay"; then
+  cat >&2 <<EOF
+$(basename "$0"): the apply failed after statefulset/$statefulset was deleted. Its pods keep
+running and serving and its PVCs stay, but nothing recreates a pod that dies. Fix the cause and
+run this script again, or put back the StatefulSet as it was ($previous_name), which adopts the pods:
+  $(quoted "${kubectl_ns[@]}" apply -k "$previous")
+EOF
+  exit 1
+fi
 run "${kubectl_ns[@]}" rollout status "statefulset/$statefulset" --timeout=5m

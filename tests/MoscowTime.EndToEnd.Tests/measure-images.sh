@@ -68,7 +68,7 @@ for app in "${APPS[@]}"; do
   podman history --format '{{.Size}}\t{{.CreatedBy}}' "$image" | head -n $((steps - base_steps)) \
     | awk -F'\t' '$1 != "0 B" { print }' | cut -c1-110 | sed 's/^/    /'
 done
-echo "(the sqlite3 + tzdata layer is the same in both images and stored once)"
+echo "(the sqlite3 + tzdata + busybox layer is the same in both images and stored once)"
 
 if [ "${SKIP_PODS:-0}" != 1 ]; then
   echo "== pod start to ready (end-to-end test, Parallel overlay)"

@@ -23,15 +23,32 @@ public sealed partial class ConfigurationTests
     }
 
     [Theory, BothOverlays]
-    public void Container_ports_are_the_ports_the_apps_listen_on(string overlay)
+    public void Each_setting_has_one_home_the_image_or_the_manifests(string overlay)
+    {
+        // Ports and container paths are the image's (its ENV); the manifests carry deployment
+        // policy only. A key in both would be two values to keep in step.
+        var rendered = Kustomize.Render(overlay);
+
+        Assert.All(rendered.AllContainers, container =>
+        {
+            var image = ImageDefaults.For(container.Image);
+            var twice = rendered.Environment(container).Keys.Where(image.Environment.ContainsKey);
+            Assert.True(!twice.Any(), $"{container.Name}: {string.Join(", ", twice)} set both by the manifests and by {image.Dockerfile}");
+        });
+    }
+
+    [Theory, BothOverlays]
+    public void Container_ports_are_the_ports_the_images_listen_on(string overlay)
     {
         var rendered = Kustomize.Render(overlay);
 
         Assert.All(rendered.Pod.Containers, container =>
         {
-            var listening = rendered.Environment(container)["ASPNETCORE_HTTP_PORTS"];
+            var image = ImageDefaults.For(container.Image);
+            var listening = rendered.EnvironmentWithImage(container)["ASPNETCORE_HTTP_PORTS"];
             var port = Assert.Single(container.Ports);
             Assert.Equal(listening, port.ContainerPort.ToString(CultureInfo.InvariantCulture));
+            Assert.Equal([port.ContainerPort], image.ExposedPorts);
         });
         Assert.Equal(8080, rendered.Container("web").Ports.Single(p => p.Name == "http").ContainerPort);
         Assert.Equal(8081, rendered.Container("backup").Ports.Single().ContainerPort);
@@ -41,12 +58,12 @@ public sealed partial class ConfigurationTests
     public void Backup_and_restore_work_on_the_database_the_web_app_writes(string overlay)
     {
         var rendered = Kustomize.Render(overlay);
-        var database = rendered.Environment(rendered.Container("web"))["Visits__DatabasePath"];
+        var database = rendered.EnvironmentWithImage(rendered.Container("web"))["Visits__DatabasePath"];
 
         Assert.Equal("/data/visits.db", database);
         Assert.All(BackupContainers, name =>
         {
-            var environment = rendered.Environment(rendered.Container(name));
+            var environment = rendered.EnvironmentWithImage(rendered.Container(name));
             Assert.Equal(database, environment["Backup__DatabasePath"]);
             Assert.StartsWith("/data/", environment["Backup__Directory"], StringComparison.Ordinal);
         });

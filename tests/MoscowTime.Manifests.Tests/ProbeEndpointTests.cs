@@ -146,19 +146,19 @@ public sealed class ProbeEndpointTests
             ManifestSettings("backup", ("Backup:DatabasePath", data.File("visits.db")), ("Backup:Directory", data.File("backups"))));
 
     /// <summary>
-    /// The container's environment from the manifest as command-line settings, with the paths under
+    /// The container's environment (its image's ENV and the manifest's) as command-line settings, with the paths under
     /// /data moved to a temp directory. Left out: the host's own ASPNETCORE_* variables (the test
     /// host picks its port) and values the kubelet fills in (downward API, $(VAR) references).
     /// </summary>
     private static string[] ManifestSettings(string container, params (string Key, string Value)[] overrides)
     {
-        var settings = Rendered.Environment(Rendered.Container(container))
+        var settings = Rendered.EnvironmentWithImage(Rendered.Container(container))
             .Where(variable => variable.Value is { } value && !value.Contains("$(", StringComparison.Ordinal))
             .Where(variable => !variable.Key.StartsWith("ASPNETCORE_", StringComparison.Ordinal))
             .ToDictionary(variable => variable.Key.Replace("__", ":", StringComparison.Ordinal), variable => variable.Value!);
         foreach (var (key, value) in overrides)
         {
-            Assert.True(settings.ContainsKey(key), $"{container}: the manifest does not set {key}");
+            Assert.True(settings.ContainsKey(key), $"{container}: neither the image nor the manifest sets {key}");
             settings[key] = value;
         }
 

@@ -16,6 +16,17 @@ public sealed class StatefulSetTests
     }
 
     [Theory, BothOverlays]
+    public void Kubectl_exec_without_a_container_name_goes_to_web(string overlay)
+    {
+        // `kubectl exec moscow-time-0 -- nslookup …` (the lab's own check) runs in the default
+        // container: the annotation's, else the first one.
+        var rendered = Kustomize.Render(overlay);
+
+        Assert.Equal("web", rendered.StatefulSet.Spec.Template.Metadata.Annotations["kubectl.kubernetes.io/default-container"]);
+        Assert.Equal("web", rendered.Pod.Containers[0].Name);
+    }
+
+    [Theory, BothOverlays]
     public void Selector_is_a_subset_of_template_labels(string overlay)
     {
         var rendered = Kustomize.Render(overlay);

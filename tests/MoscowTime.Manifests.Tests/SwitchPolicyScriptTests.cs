@@ -93,13 +93,17 @@ public sealed class SwitchPolicyScriptTests
     }
 
     [Fact]
-    public void Script_is_shellcheck_clean()
+    public void A_failed_apply_after_the_delete_prints_the_apply_that_restores_the_previous_statefulset()
     {
-        var shellcheck = ExternalTool.Require("shellcheck", "the switch script is checked with shellcheck");
+        // The StatefulSet is gone and its pods run on unowned: the operator needs the way back.
+        using var kubectl = new StubKubectl(currentPolicy: "OrderedReady", failing: "apply");
 
-        var result = ExternalTool.Run(shellcheck, [Script]);
+        var result = RunScript(["parallel", "--namespace", "visits"], kubectl.Environment);
 
-        Assert.True(result.ExitCode == 0, result.StandardOutput + result.StandardError);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("--namespace visits delete statefulset moscow-time --cascade=orphan --wait=true", kubectl.Calls);
+        Assert.DoesNotContain(kubectl.Calls, call => call.Contains("rollout", StringComparison.Ordinal));
+        Assert.Contains("  kubectl --namespace visits apply -k kustomize/overlays/ordered", result.StandardError.Split('\n'));
     }
 
     private static CommandResult RunScript(string[] arguments, IReadOnlyDictionary<string, string>? environment = null) =>

@@ -57,6 +57,21 @@ internal sealed class RenderedManifests(string directory, string yaml, string wa
         return environment;
     }
 
+    /// <summary>
+    /// What the process sees: its image's ENV (from our Dockerfile), then <see cref="Environment"/>,
+    /// which wins, as in the container runtime.
+    /// </summary>
+    public IReadOnlyDictionary<string, string?> EnvironmentWithImage(V1Container container)
+    {
+        var environment = ImageDefaults.For(container.Image).Environment.ToDictionary(pair => pair.Key, pair => (string?)pair.Value, StringComparer.Ordinal);
+        foreach (var (key, value) in Environment(container))
+        {
+            environment[key] = value;
+        }
+
+        return environment;
+    }
+
     public static bool Selects(IDictionary<string, string>? selector, IDictionary<string, string> labels) =>
         selector is { Count: > 0 } && selector.All(pair => labels.TryGetValue(pair.Key, out var value) && value == pair.Value);
 
