@@ -9,7 +9,7 @@
 #     backups taken, their duration, and the sidecar's memory (peak RSS and its cgroup's peak).
 # Usage: bench/pod.sh [seconds per wrk run, default 10] [rounds, default 3] [git revision, optional]
 #   The sidecar is built from the working tree; with a revision, also from that commit (git archive),
-#   and both are measured in the same rounds. Needs podman (see the README's "Podman on a machine
+#   and both are measured in the same rounds. Needs podman (see docs/testing.md, "Podman on a machine
 #   without a registry"), kubectl and python3-yaml; where others use podman too, under their lock:
 #   flock /tmp/moscowtime-e2e.lock bench/pod.sh 10 7 <revision>
 # Everything it creates (pod, containers, volume, images, build stages) is removed on exit.
@@ -27,7 +27,7 @@ sidecar_port=18186
 bench_setup moscowtime-pod-bench
 need wrk sqlite3
 
-# With the local stand-ins for the base images (README, "Podman on a machine without a registry"),
+# With the local stand-ins for the base images (docs/testing.md, "Podman on a machine without a registry"),
 # their configuration and never a pull; otherwise podman's own configuration and registry.
 standins=/tmp/moscowtime-standins/containers.conf
 [ -z "${CONTAINERS_CONF:-}" ] && [ -s "$standins" ] && export CONTAINERS_CONF=$standins

@@ -21,7 +21,7 @@ metadata:
     app.kubernetes.io/instance: moscow-time
     app.kubernetes.io/part-of: moscow-time
     app.kubernetes.io/component: monitoring
-    # kube-prometheus-stack's Prometheus selects rules by its Helm release name; see the README.
+    # kube-prometheus-stack's Prometheus selects rules by its Helm release name; see docs/operations.md, "Monitoring & alerts".
     release: kube-prometheus-stack
 spec:
 HEADER

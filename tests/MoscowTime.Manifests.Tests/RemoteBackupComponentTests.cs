@@ -6,7 +6,7 @@ namespace MoscowTime.Manifests.Tests;
 
 /// <summary>
 /// kustomize/components/remote-backup as a site overlay adds it: rendered with the real `kubectl
-/// kustomize` from a copy of kustomize/ with the README's two sites (MinIO, AWS S3 with IRSA) beside it.
+/// kustomize` from a copy of kustomize/ with docs/operations.md's two sites (MinIO, AWS S3 with IRSA) beside it.
 /// </summary>
 public sealed class RemoteBackupComponentTests : IDisposable
 {

@@ -40,7 +40,7 @@ public sealed class ServiceTests
     [Theory, BothOverlays]
     public void Headless_service_lists_ready_pods_only(string overlay)
     {
-        // Peers are asked for their counts only once ready (README, Kubernetes design notes).
+        // Peers are asked for their counts only once ready (docs/design.md, "Kubernetes design notes").
         var service = Kustomize.Render(overlay).Service("moscow-time");
 
         Assert.Equal("None", service.Spec.ClusterIP);

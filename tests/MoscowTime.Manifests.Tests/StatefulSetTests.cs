@@ -65,7 +65,7 @@ public sealed class StatefulSetTests
         var restore = Assert.Single(pod.InitContainers);
         Assert.Equal("restore", restore.Name);
         Assert.Equal(["restore"], restore.Args);
-        // A plain init container that runs to completion, not a native sidecar (the README's Kubernetes design notes say why).
+        // A plain init container that runs to completion, not a native sidecar (docs/design.md, "Kubernetes design notes", says why).
         Assert.Null(restore.RestartPolicy);
     }
 

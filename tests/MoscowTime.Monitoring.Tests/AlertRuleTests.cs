@@ -77,10 +77,10 @@ public sealed partial class AlertRuleTests
 
     [Theory]
     [MemberData(nameof(AlertNames))]
-    public void Readmes_table_of_alerts_gives_each_alerts_severity_and_for_as_the_rules_do(string name)
+    public void Operations_guides_table_of_alerts_gives_each_alerts_severity_and_for_as_the_rules_do(string name)
     {
         var alert = RuleFiles.Alerts().Single(a => a.Name == name);
-        var row = File.ReadAllLines(Repository.Path("README.md")).SingleOrDefault(line => line.StartsWith($"| `{name}` |", StringComparison.Ordinal));
+        var row = File.ReadAllLines(Repository.Path("docs", "operations.md")).SingleOrDefault(line => line.StartsWith($"| `{name}` |", StringComparison.Ordinal));
 
         Assert.NotNull(row);
         var cells = row.Split('|', StringSplitOptions.TrimEntries);

@@ -5,7 +5,7 @@ using static MoscowTime.Manifests.Tests.Monitoring.SiteWithMonitoring;
 
 namespace MoscowTime.Manifests.Tests.Monitoring;
 
-/// <summary>kustomize/components/monitoring, added to each overlay the way the README tells a site to.</summary>
+/// <summary>kustomize/components/monitoring, added to each overlay the way docs/operations.md tells a site to.</summary>
 public sealed partial class MonitoringComponentTests
 {
     private static readonly string[] ScrapedPorts = ["http", "backup-http"];
@@ -20,20 +20,20 @@ public sealed partial class MonitoringComponentTests
     }
 
     [Fact]
-    public void Readme_shows_the_one_line_a_site_overlay_adds()
+    public void Operations_guide_shows_the_one_line_a_site_overlay_adds()
     {
         // The same line, relative to a site overlay beside the checkout, that these tests render.
-        var readme = File.ReadAllText(Repository.Path("README.md"));
+        var guide = File.ReadAllText(Repository.Path("docs", "operations.md"));
 
-        Assert.Contains("components:\n  - ../kustomize/components/monitoring\n", readme, StringComparison.Ordinal);
+        Assert.Contains("components:\n  - ../kustomize/components/monitoring\n", guide, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Readmes_patch_for_another_helm_release_relabels_the_PodMonitor_and_the_PrometheusRule_only()
+    public void Operations_guides_patch_for_another_helm_release_relabels_the_PodMonitor_and_the_PrometheusRule_only()
     {
-        var readme = File.ReadAllText(Repository.Path("README.md"));
-        var patch = ReleasePatch().Match(readme);
-        Assert.True(patch.Success, "the README shows no patch of the release label");
+        var guide = File.ReadAllText(Repository.Path("docs", "operations.md"));
+        var patch = ReleasePatch().Match(guide);
+        Assert.True(patch.Success, "docs/operations.md shows no patch of the release label");
 
         var site = Render(Kustomize.Ordered, patch.Value);
 

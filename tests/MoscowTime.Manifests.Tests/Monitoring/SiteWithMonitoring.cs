@@ -7,7 +7,7 @@ using YamlDotNet.Serialization;
 namespace MoscowTime.Manifests.Tests.Monitoring;
 
 /// <summary>
-/// A site overlay as the README shows it: one of our overlays plus the monitoring component, in one
+/// A site overlay as docs/operations.md shows it: one of our overlays plus the monitoring component, in one
 /// `components:` line, rendered with the real `kubectl kustomize`.
 /// </summary>
 /// <remarks>
