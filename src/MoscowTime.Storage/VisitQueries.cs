@@ -28,9 +28,6 @@ public static class VisitQueries
 
     public static string Timestamp(DateTimeOffset at) => at.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
 
-    public static void AddToHour(SqliteConnection connection, SqliteTransaction transaction, string hour, long visits) =>
-        connection.Execute(AddToHourSql, new { hour, visits }, transaction);
-
     /// <summary>The hours from <paramref name="from"/> up to, not including, <paramref name="to"/>: a range of the primary key.</summary>
     public static IReadOnlyList<HourCount> HoursBetween(SqliteConnection connection, SqliteTransaction transaction, DateTimeOffset from, DateTimeOffset to) =>
         connection.Query<HourCount>(

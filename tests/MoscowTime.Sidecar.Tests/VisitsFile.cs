@@ -64,7 +64,7 @@ internal static class VisitsFile
         }
 
         using var transaction = connection.BeginTransaction();
-        VisitQueries.AddToHour(connection, transaction, VisitQueries.HourOf(at), visits);
+        Databases.AddVisits(connection, transaction, at, visits);
         transaction.Commit();
     }
 }

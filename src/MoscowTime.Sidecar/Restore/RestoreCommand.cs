@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using MoscowTime.Sidecar.Backups;
-using MoscowTime.Sidecar.Hosting;
 using MoscowTime.Sidecar.Remote;
 
 namespace MoscowTime.Sidecar.Restore;

@@ -1,8 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using MoscowTime.Sidecar.Backups;
 
-namespace MoscowTime.Sidecar.Hosting;
+namespace MoscowTime.Sidecar.Backups;
 
 public static class BackupOptionsRegistration
 {
