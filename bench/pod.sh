@@ -333,20 +333,34 @@ if [ "$upload" = 1 ]; then
   printf '%-28s %s\n' "sidecar memory limits" "backup only $backup_memory; backup + upload $upload_memory (kustomize/components/remote-backup)"
   # The newest remote copy is at most one interval, one backup and one upload behind a commit.
   printf '%-28s %s\n' "recovery point" "$(awk -v b="$(median upload 8)" -v u="$(median upload 12)" 'BEGIN { printf "interval 1000 + backup %s + upload %s = %d ms", b, u, 1000 + b + u }')"
-  # Every object s3rver holds for this pod: its file, and its SHA-256 against the metadata the sidecar set.
+  # Every object s3rver holds for this pod: its body against the SHA-256 the sidecar put in its
+  # metadata, and integrity_check. s3rver writes a body in place and its metadata after it, so a
+  # PUT cut short (the final upload when the shutdown timeout runs out) leaves a partial body there,
+  # where S3 would keep nothing; the sidecar never confirmed such an object.
   printf '%-28s %s\n' "objects in s3rver" "$(python3 - "$s3_dir/backups/bench/moscow-time-0" <<'PY'
 import glob, hashlib, json, os, sqlite3, sys
+def intact(path):
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try: return db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        finally: db.close()
+    except sqlite3.DatabaseError:
+        return False
 objects = sorted(glob.glob(os.path.join(sys.argv[1], "*._S3rver_object")))
-matching = intact = 0
+good, bad = 0, []
 for o in objects:
     meta = o[:-len("_S3rver_object")] + "_S3rver_metadata.json"  # s3rver writes it after the body
     sha256 = json.load(open(meta)).get("x-amz-meta-sha256", "") if os.path.exists(meta) else ""
-    matching += sha256.lower() == hashlib.sha256(open(o, "rb").read()).hexdigest()
-    db = sqlite3.connect(f"file:{o}?mode=ro", uri=True)
-    intact += db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    db.close()
-print(f"{len(objects)} under backups/bench/moscow-time-0/ (Backup__Remote__Retain keeps 48), "
-      f"{matching} match their x-amz-meta-sha256, {intact} pass integrity_check")
+    if sha256.lower() == hashlib.sha256(open(o, "rb").read()).hexdigest() and intact(o):
+        good += 1
+    else:
+        bad.append(f"{os.path.basename(o)[:-len('._S3rver_object')]} ({os.path.getsize(o)} bytes, "
+                   f"{'metadata, SHA-256 differs or damaged' if sha256 else 'no metadata: a PUT cut short'})")
+print(f"{len(objects)} under backups/bench/moscow-time-0/ (Backup__Remote__Retain keeps 48): "
+      f"{good} match their x-amz-meta-sha256 and pass integrity_check" + "".join(f"; {b}" for b in bad))
 PY
 )"
+  # What the sidecar logged about the store (warnings and errors only: the log level is Warning).
+  podman logs "$pod-upload" 2>&1 | grep -iE 'upload|remote|s3' | sed -E 's/^[^a-zA-Z]*//' | cut -c1-160 | sort | uniq -c |
+    sed 's/^/  sidecar log: /' | head -8 || true
 fi
