@@ -7,7 +7,12 @@
 #     sidecar running, and each sidecar image backing up every second (Backup__Interval=00:00:01);
 #  3. prints requests/s, p99, the ratios of the medians against no sidecar, the largest -wal file,
 #     backups taken, their duration, and the sidecar's memory (peak RSS and its cgroup's peak).
-# Usage: bench/pod.sh [seconds per wrk run, default 10] [rounds, default 3] [git revision, optional]
+# Usage: [UPLOAD=1] bench/pod.sh [seconds per wrk run, default 10] [rounds, default 3] [git revision, optional]
+#   UPLOAD=1 adds a treatment "backup + upload": the same sidecar also uploading every backup to an
+#   s3rver on the host's 127.0.0.1 (a free port, a scratch directory), which the pod reaches through
+#   slirp4netns' host-loopback gateway 10.0.2.2, with the settings and the memory limit that
+#   kustomize/components/remote-backup gives the backup container. It then also prints uploads
+#   confirmed, the last upload's duration, the recovery point, and the objects s3rver holds.
 #   The sidecar is built from the working tree; with a revision, also from that commit (git archive),
 #   and both are measured in the same rounds. Needs podman (see docs/testing.md, "Podman on a machine
 #   without a registry"), kubectl and python3-yaml; where others use podman too, under their lock:
@@ -26,6 +31,13 @@ sidecar_port=18186
 . bench/lib.sh
 bench_setup moscowtime-pod-bench
 need wrk sqlite3
+upload=${UPLOAD:-0}
+case $upload in 0 | 1) ;; *) echo "UPLOAD is 0 or 1, not $upload" >&2; exit 2 ;; esac
+s3rver=.tools/node_modules/s3rver/bin/s3rver.js
+if [ "$upload" = 1 ] && [ ! -s "$s3rver" ]; then
+  echo "UPLOAD=1 needs s3rver: npm install --prefix .tools --no-audit --no-fund s3rver@3.7.1" >&2
+  exit 1
+fi
 
 # With the local stand-ins for the base images (docs/testing.md, "Podman on a machine without a registry"),
 # their configuration and never a pull; otherwise podman's own configuration and registry.
@@ -56,7 +68,7 @@ podman_cleanup() {
 trap podman_cleanup EXIT
 trap 'exit 143' TERM INT
 # A bound on the whole run, whatever hangs (each step has its own too).
-variant_count=$((${#compare} > 0 ? 3 : 2))
+variant_count=$((${#compare} > 0 ? 3 : 2 + upload))
 deadline_s=$((1200 + rounds * variant_count * (duration + 40)))
 # Its own stderr goes nowhere: ending it at exit would print "Terminated" for its sleep.
 (sleep "$deadline_s" && echo "bench/pod.sh: over ${deadline_s}s, giving up" >&3 && kill -TERM $$) 3>&2 2>/dev/null &
@@ -66,8 +78,8 @@ watchdog=$!
 # Kubernetes turns a CPU request into CPU shares (milli-CPUs * 1024 / 1000, at least 2) and a CPU
 # limit into a CFS quota: podman's --cpu-shares and --cpus. The memory limit is --memory.
 kubectl kustomize kustomize/overlays/parallel >"$work/rendered.yaml"
-resources() { # container -> "cpu-shares cpus memory" as podman takes them
-  python3 - "$1" "$work/rendered.yaml" <<'PY'
+resources() { # container [rendered file] -> "cpu-shares cpus memory" as podman takes them
+  python3 - "$1" "${2:-$work/rendered.yaml}" <<'PY'
 import sys, yaml
 def milli(q): return float(q[:-1]) if q.endswith("m") else float(q) * 1000
 def mib(q): return int(q[:-2]) * {"Mi": 1, "Gi": 1024}[q[-2:]]
@@ -81,6 +93,17 @@ read -r web_shares web_cpus web_memory < <(resources web)
 read -r backup_shares backup_cpus backup_memory < <(resources backup)
 echo "from kustomize/overlays/parallel: web --cpu-shares $web_shares --cpus $web_cpus --memory $web_memory;" \
   "backup --cpu-shares $backup_shares --cpus $backup_cpus --memory $backup_memory"
+if [ "$upload" = 1 ]; then
+  # The same overlay with the remote-backup component, as a site overlay adds it: the component
+  # raises the backup container's memory limit for the AWS SDK.
+  mkdir "$work/remote"
+  root=$(realpath --relative-to="$work/remote" .)
+  printf 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [%s]\ncomponents: [%s]\n' \
+    "$root/kustomize/overlays/parallel" "$root/kustomize/components/remote-backup" >"$work/remote/kustomization.yaml"
+  kubectl kustomize --load-restrictor LoadRestrictionsNone "$work/remote" >"$work/rendered-remote.yaml"
+  read -r upload_shares upload_cpus upload_memory < <(resources backup "$work/rendered-remote.yaml")
+  echo "with kustomize/components/remote-backup: backup --cpu-shares $upload_shares --cpus $upload_cpus --memory $upload_memory"
+fi
 
 # --- images ------------------------------------------------------------------------------------
 build() { # dockerfile tag context
@@ -96,6 +119,11 @@ build Dockerfile.sidecar "localhost/moscow-time-sidecar:$tag-tree" .
 variants=(none tree)
 declare -A label=([none]="no sidecar" [tree]="working tree")
 declare -A lines=([tree]=$(sloc .))
+if [ "$upload" = 1 ]; then
+  variants+=(upload)
+  label=([none]="no sidecar" [tree]="backup only" [upload]="backup + upload")
+  lines[upload]=${lines[tree]}
+fi
 if [ -n "$compare" ]; then
   revision=$(git rev-parse --short "$compare")
   mkdir "$work/$revision"
@@ -108,19 +136,48 @@ fi
 
 # --- the pod -----------------------------------------------------------------------------------
 logging=(-e Logging__LogLevel__Default=Warning -e Logging__LogLevel__Microsoft.Hosting.Lifetime=Warning)
+network=()
+if [ "$upload" = 1 ]; then
+  # s3rver on the host's loopback, which the pod's 10.0.2.2 reaches (allow_host_loopback); a free
+  # port and a scratch directory of its own. The EXIT trap kills it (pids) and removes $work.
+  s3_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  s3_dir=$work/s3rver
+  mkdir "$s3_dir"
+  node "$s3rver" -d "$s3_dir" -a 127.0.0.1 -p "$s3_port" --silent --configure-bucket backups >"$work/s3rver.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 300); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$s3_port/")" != 000 ] && break
+    sleep 0.1
+  done
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$s3_port/")" != 000 ] ||
+    { echo "s3rver did not listen on 127.0.0.1:$s3_port" >&2; cat "$work/s3rver.log" >&2; exit 1; }
+  echo "s3rver on 127.0.0.1:$s3_port (from the pod: http://10.0.2.2:$s3_port), bucket backups"
+  network=(--network slirp4netns:allow_host_loopback=true)
+fi
 podman volume create "$volume" >/dev/null
-podman pod create --name "$pod" -p "127.0.0.1:$web_port:8080" -p "127.0.0.1:$sidecar_port:8081" >/dev/null
+podman pod create --name "$pod" "${network[@]}" -p "127.0.0.1:$web_port:8080" -p "127.0.0.1:$sidecar_port:8081" >/dev/null
 # --read-only as readOnlyRootFilesystem; podman then mounts a tmpfs on /tmp (the manifests' emptyDir).
 podman run -d --pod "$pod" --name "$pod-web" --read-only -v "$volume:/data" \
   --cpu-shares "$web_shares" --cpus "$web_cpus" --memory "$web_memory" \
   -e POD_NAME=moscow-time-0 "${logging[@]}" "localhost/moscow-time-web:$tag" >/dev/null
 for variant in "${variants[@]:1}"; do
+  [ "$variant" = upload ] && continue
   image=localhost/moscow-time-sidecar:$tag-$variant
   podman create --pod "$pod" --name "$pod-$variant" --read-only -v "$volume:/data" \
     --cpu-shares "$backup_shares" --cpus "$backup_cpus" --memory "$backup_memory" \
     -e Backup__Interval=00:00:01 -e Backup__Retain=5 -e Backup__FinalBackupQuietPeriod=00:00:00 \
     "${logging[@]}" "$image" >/dev/null
 done
+if [ "$upload" = 1 ]; then
+  # The working tree's sidecar with the component's settings (remote.env), then this run's store.
+  podman create --pod "$pod" --name "$pod-upload" --read-only -v "$volume:/data" \
+    --cpu-shares "$upload_shares" --cpus "$upload_cpus" --memory "$upload_memory" \
+    -e Backup__Interval=00:00:01 -e Backup__Retain=5 -e Backup__FinalBackupQuietPeriod=00:00:00 \
+    --env-file kustomize/components/remote-backup/remote.env \
+    -e Backup__Remote__Url=s3://backups/bench -e "Backup__Remote__Endpoint=http://10.0.2.2:$s3_port" \
+    -e AWS_REGION=us-east-1 -e AWS_ACCESS_KEY_ID=S3RVER -e AWS_SECRET_ACCESS_KEY=S3RVER -e POD_NAME=moscow-time-0 \
+    "${logging[@]}" "localhost/moscow-time-sidecar:$tag-tree" >/dev/null
+fi
 wait_for "http://127.0.0.1:$web_port/readyz" >/dev/null
 data=$(podman volume inspect -f '{{.Mountpoint}}' "$volume")
 
@@ -145,9 +202,10 @@ drive() {
   wrk_figures <<<"$out"
 }
 
-# seconds [pid] -> "largest -wal KiB, largest RSS of pid MiB", sampled every 100 ms
+# seconds [pid] [remote] -> "largest -wal KiB, largest RSS of pid MiB, largest age of the newest
+# remote copy in ms", sampled every 100 ms (the age, with a remote, once a second, from /metrics)
 sample() {
-  local end wal=0 rss=0 size kib
+  local end wal=0 rss=0 age=- size kib seconds i=0
   end=$(($(date +%s) + $1))
   while [ "$(date +%s)" -lt "$end" ]; do
     size=$(stat -c %s "$data/visits.db-wal" 2>/dev/null || echo 0)
@@ -156,9 +214,18 @@ sample() {
       kib=$(awk '/^VmRSS/ { print $2 }' "/proc/$2/status" 2>/dev/null || echo 0)
       [ "${kib:-0}" -gt "$rss" ] && rss=$kib
     fi
+    if [ -n "${3:-}" ] && [ $((i % 10)) = 0 ]; then
+      seconds=$(metric moscowtime_backup_remote_age_seconds "$(curl -fs "http://127.0.0.1:$sidecar_port/metrics")")
+      age=$(awk -v s="$seconds" -v a="$age" 'BEGIN { m = s * 1000; if (s !~ /^[0-9.]+$/) m = -1; if (a != "-" && a + 0 > m) m = a; print (m < 0 ? "-" : sprintf("%.0f", m)) }')
+    fi
+    i=$((i + 1))
     sleep 0.1
   done
-  echo $((wal / 1024)) $((rss / 1024))
+  echo $((wal / 1024)) $((rss / 1024)) "$age"
+}
+
+ms() { # seconds (Prometheus text, maybe NaN) -> whole milliseconds, or - when there is no value
+  awk -v s="$1" 'BEGIN { if (s ~ /^[0-9.eE+-]+$/ && s !~ /^[Nn]/) printf "%.0f", s * 1000; else printf "-" }'
 }
 
 cgroup_peak_mib() { # pid -> the peak memory of its memory cgroup (v1 or v2), page cache included
@@ -175,21 +242,33 @@ wrk -t2 -c"$connections" -d5s "http://127.0.0.1:$web_port/" >/dev/null # warm-up
 results=()
 run() { # variant round
   local pid="" before=0 metrics sampler taken=- backup_ms=- health=- hwm=- cgroup=- stats=- rps p99 non2xx wal rss
+  local remote="" uploads=- upload_ms=- failures=- age=- before_uploads=0 before_failures=0
+  [ "$1" = upload ] && remote=1
   if [ "$1" != none ]; then
     podman start "$pod-$1" >/dev/null
     wait_for "http://127.0.0.1:$sidecar_port/livez" >/dev/null
     pid=$(podman inspect -f '{{.State.Pid}}' "$pod-$1")
-    before=$(metric moscowtime_backups_taken_total "$(curl -fs "http://127.0.0.1:$sidecar_port/metrics")")
+    metrics=$(curl -fs "http://127.0.0.1:$sidecar_port/metrics")
+    before=$(metric moscowtime_backups_taken_total "$metrics")
+    if [ -n "$remote" ]; then
+      before_uploads=$(metric moscowtime_backup_remote_uploads_total "$metrics")
+      before_failures=$(metric moscowtime_backup_remote_upload_failures_total "$metrics")
+    fi
   fi
-  sample "$duration" "$pid" >"$work/sample" &
+  sample "$duration" "$pid" "$remote" >"$work/sample" &
   sampler=$!
   read -r rps p99 non2xx < <(drive)
   wait "$sampler" || true
-  read -r wal rss <"$work/sample"
+  read -r wal rss age <"$work/sample"
   if [ "$1" != none ]; then
     metrics=$(curl -fs "http://127.0.0.1:$sidecar_port/metrics")
     taken=$(($(metric moscowtime_backups_taken_total "$metrics") - before))
-    backup_ms=$(awk -v s="$(metric moscowtime_backup_last_duration_seconds "$metrics")" 'BEGIN { printf "%.0f", s * 1000 }')
+    backup_ms=$(ms "$(metric moscowtime_backup_last_duration_seconds "$metrics")")
+    if [ -n "$remote" ]; then
+      uploads=$(awk -v a="$(metric moscowtime_backup_remote_uploads_total "$metrics")" -v b="$before_uploads" 'BEGIN { print a - b }')
+      failures=$(awk -v a="$(metric moscowtime_backup_remote_upload_failures_total "$metrics")" -v b="$before_failures" 'BEGIN { print a - b }')
+      upload_ms=$(ms "$(metric moscowtime_backup_remote_last_upload_duration_seconds "$metrics")")
+    fi
     health=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$sidecar_port/healthz")
     hwm=$(awk '/^VmHWM/ { printf "%d", $2 / 1024 }' "/proc/$pid/status")
     cgroup=$(cgroup_peak_mib "$pid")
@@ -198,11 +277,13 @@ run() { # variant round
   else
     rss=-
   fi
-  results+=("$1 $2 $rps $p99 $non2xx $wal $taken $backup_ms $hwm $cgroup")
+  results+=("$1 $2 $rps $p99 $non2xx $wal $taken $backup_ms $hwm $cgroup $uploads $upload_ms $failures $age")
   printf '  round %s, %-16s %6s req/s, p99 %6s ms, WAL <= %5s KiB' "$2" "${label[$1]}:" "$rps" "$p99" "$wal"
   [ "$1" = none ] && { echo; return; }
-  printf ', %3s backups (last %s ms), /healthz %s, RSS %s MiB (peak %s), cgroup peak %s MiB, podman stats %s\n' \
+  printf ', %3s backups (last %s ms), /healthz %s, RSS %s MiB (peak %s), cgroup peak %s MiB, podman stats %s' \
     "$taken" "$backup_ms" "$health" "$rss" "$hwm" "$cgroup" "$stats"
+  [ -n "$remote" ] && printf ', %s uploads (last %s ms), %s failed, newest remote copy <= %s ms old' "$uploads" "$upload_ms" "$failures" "$age"
+  echo
 }
 
 count=${#variants[@]}
@@ -239,6 +320,47 @@ row "backups per run" 7
 row "last backup (ms)" 8
 row "sidecar peak RSS (MiB)" 9
 row "sidecar cgroup peak (MiB)" 10
+if [ "$upload" = 1 ]; then
+  row "uploads confirmed per run" 11
+  row "last upload (ms)" 12
+  row "upload failures per run" 13
+  row "newest remote copy max age" 14
+fi
 printf '%-28s' "sidecar lines of C#"; for v in "${variants[@]}"; do printf '%16s' "${lines[$v]:--}"; done; echo
 printf '\n%-28s %s   (goals: p99 <= 1.20x, throughput >= 0.90x)\n' "non-2xx responses" "$non2xx"
 printf '%-28s %s\n' "backups after the runs" "$verdict"
+if [ "$upload" = 1 ]; then
+  printf '%-28s %s\n' "sidecar memory limits" "backup only $backup_memory; backup + upload $upload_memory (kustomize/components/remote-backup)"
+  # The newest remote copy is at most one interval, one backup and one upload behind a commit.
+  printf '%-28s %s\n' "recovery point" "$(awk -v b="$(median upload 8)" -v u="$(median upload 12)" 'BEGIN { printf "interval 1000 + backup %s + upload %s = %d ms", b, u, 1000 + b + u }')"
+  # Every object s3rver holds for this pod: its body against the SHA-256 the sidecar put in its
+  # metadata, and integrity_check. s3rver writes a body in place and its metadata after it, so a
+  # PUT cut short (the final upload when the shutdown timeout runs out) leaves a partial body there,
+  # where S3 would keep nothing; the sidecar never confirmed such an object.
+  printf '%-28s %s\n' "objects in s3rver" "$(python3 - "$s3_dir/backups/bench/moscow-time-0" <<'PY'
+import glob, hashlib, json, os, sqlite3, sys
+def intact(path):
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try: return db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        finally: db.close()
+    except sqlite3.DatabaseError:
+        return False
+objects = sorted(glob.glob(os.path.join(sys.argv[1], "*._S3rver_object")))
+good, bad = 0, []
+for o in objects:
+    meta = o[:-len("_S3rver_object")] + "_S3rver_metadata.json"  # s3rver writes it after the body
+    sha256 = json.load(open(meta)).get("x-amz-meta-sha256", "") if os.path.exists(meta) else ""
+    if sha256.lower() == hashlib.sha256(open(o, "rb").read()).hexdigest() and intact(o):
+        good += 1
+    else:
+        bad.append(f"{os.path.basename(o)[:-len('._S3rver_object')]} ({os.path.getsize(o)} bytes, "
+                   f"{'metadata, SHA-256 differs or damaged' if sha256 else 'no metadata: a PUT cut short'})")
+print(f"{len(objects)} under backups/bench/moscow-time-0/ (Backup__Remote__Retain keeps 48): "
+      f"{good} match their x-amz-meta-sha256 and pass integrity_check" + "".join(f"; {b}" for b in bad))
+PY
+)"
+  # What the sidecar logged about the store (warnings and errors only: the log level is Warning).
+  podman logs "$pod-upload" 2>&1 | grep -iE 'upload|remote|s3' | sed -E 's/^[^a-zA-Z]*//' | cut -c1-160 | sort | uniq -c |
+    sed 's/^/  sidecar log: /' | head -8 || true
+fi
