@@ -26,5 +26,20 @@ public sealed class RemoteConfigurationTests : IDisposable
         Assert.Contains(option, line, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("sidecar")]
+    [InlineData("restore")]
+    public async Task An_endpoint_with_credentials_in_it_is_refused_without_repeating_them(string program)
+    {
+        const string Secret = "wJalrXUtnFEMI-in-the-url";
+        string[] remote = ["--Backup:Remote:Url=s3://backups/site", $"--Backup:Remote:Endpoint=http://AKIDEXAMPLE:{Secret}@127.0.0.1:9", "--Backup:Remote:PodName=moscow-time-0"];
+        string[] args = program == "restore" ? ["restore", .. remote] : ["--urls", "http://127.0.0.1:0", .. remote];
+        await using var process = await ChildProcess.StartAsync(ChildProcess.Sidecar, _dir.Path, listens: false, args);
+
+        Assert.Equal(2, await process.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Contains("Backup:Remote:Endpoint must not carry credentials", process.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(Secret, process.Output, StringComparison.Ordinal);
+    }
+
     public void Dispose() => _dir.Dispose();
 }
