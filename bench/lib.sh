@@ -16,12 +16,17 @@ bench_cleanup() {
   rm -rf "$work"
 }
 
-# need TOOL...: installs missing tools from Debian's packages (the package is named like the tool).
+# need TOOL...: stops with the command that installs what is missing (Debian's package is named like
+# the tool); a benchmark does not change the machine behind the user's back.
 need() {
-  local tool
+  local tool missing=()
   for tool in "$@"; do
-    command -v "$tool" >/dev/null || { apt-get update -qq && apt-get install -y -qq "$tool" >/dev/null; }
+    command -v "$tool" >/dev/null || missing+=("$tool")
   done
+  if ((${#missing[@]})); then
+    echo "bench: ${missing[*]} missing; install with: sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
 }
 
 now_ms() { date +%s%3N; }
