@@ -68,6 +68,42 @@ public sealed class RemoteRestoreTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_damaged_database_without_a_good_local_backup_comes_back_from_the_store_and_is_kept_aside()
+    {
+        await UploadAsync(40);
+        VisitsFile.Create(Database, 7);
+        VisitsFile.Corrupt(Database);
+
+        Assert.True(await RestoreAsync() == 0, string.Join("\n", _log.GetSnapshot().Select(r => r.Message)));
+
+        Assert.Equal(40, Databases.StoredVisits(Database));
+        Assert.Single(Directory.GetFiles(_dir.File("data"), "visits.db.corrupt-*"), aside => aside.EndsWith('Z')); // and its -wal, -shm
+    }
+
+    [Fact]
+    public async Task An_emptied_database_without_a_local_backup_does_not_start_at_zero_when_the_store_holds_its_history()
+    {
+        await UploadAsync(40);
+        File.WriteAllBytes(Database, []);
+
+        Assert.True(await RestoreAsync() == 0, string.Join("\n", _log.GetSnapshot().Select(r => r.Message)));
+
+        Assert.Equal(40, Databases.StoredVisits(Database));
+    }
+
+    [Fact]
+    public async Task An_emptied_database_is_left_alone_when_the_store_holds_nothing_for_this_pod()
+    {
+        await UploadAsync(pod: "moscow-time-1", visits: 99);
+        File.WriteAllBytes(Database, []);
+
+        Assert.Equal(0, await RestoreAsync());
+
+        Assert.Equal(0, new FileInfo(Database).Length);
+        Assert.Equal(["visits.db"], Directory.GetFiles(_dir.File("data"), "visits.db*").Select(Path.GetFileName));
+    }
+
+    [Fact]
     public async Task Local_backups_that_all_fail_verification_give_way_to_the_store()
     {
         await UploadAsync(40);

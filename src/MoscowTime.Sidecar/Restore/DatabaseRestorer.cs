@@ -35,15 +35,18 @@ public sealed partial class DatabaseRestorer(
         var database = options.Value.DatabasePath;
         var present = File.Exists(database);
         string? damage = null;
+        var emptyOnly = false;
         if (present)
         {
             var check = DatabaseVerifier.Check(database);
             switch (check.Condition)
             {
-                case DatabaseCondition.Intact when check.SchemaVersion == 0 && catalog.List().Count > 0:
-                    // An empty file beside kept backups (truncated to nothing, a copy that never
-                    // happened) is a lost database: the web app would start it from zero.
+                case DatabaseCondition.Intact when check.SchemaVersion == 0 && (catalog.List().Count > 0 || remote.IsConfigured):
+                    // An empty file beside kept backups, or where the store may hold this pod's
+                    // history (truncated to nothing, a copy that never happened), is a lost
+                    // database: the web app would start it from zero.
                     damage = check.WhyNotUsable;
+                    emptyOnly = true;
                     LogDamaged(logger, database, damage);
                     break;
                 case DatabaseCondition.Intact:
@@ -61,9 +64,9 @@ public sealed partial class DatabaseRestorer(
 
         var candidates = from is null ? catalog.List() : [new BackupFile(Path.GetFullPath(from), time.GetUtcNow(), 0)];
         var (backup, verified) = NewestUsable(candidates);
-        if (!present && from is null && remote.IsConfigured && backup is null)
+        if (from is null && remote.IsConfigured && backup is null)
         {
-            return await RestoreFromRemoteAsync(database, localBackups: candidates.Count, cancellationToken);
+            return await RestoreFromRemoteAsync(database, new Lost(present, damage, emptyOnly, candidates.Count), cancellationToken);
         }
 
         if (candidates.Count == 0)
@@ -110,9 +113,16 @@ public sealed partial class DatabaseRestorer(
         return Restored;
     }
 
-    /// <summary>No database and nothing usable on the volume: this pod's newest good object from the store.</summary>
-    private async Task<int> RestoreFromRemoteAsync(string database, int localBackups, CancellationToken cancellationToken)
+    /// <summary>What the volume holds when the store is asked: a damaged (or empty) database or none, and how many local backups failed.</summary>
+    private sealed record Lost(bool Present, string? Damage, bool EmptyOnly, int LocalBackups);
+
+    /// <summary>
+    /// No database, or a damaged or empty one, and nothing usable on the volume: this pod's newest
+    /// good object from the store. A damaged database is kept aside, as with a local backup.
+    /// </summary>
+    private async Task<int> RestoreFromRemoteAsync(string database, Lost lost, CancellationToken cancellationToken)
     {
+        var localBackups = lost.LocalBackups;
         RemoteFind found;
         try
         {
@@ -130,7 +140,11 @@ public sealed partial class DatabaseRestorer(
                 try
                 {
                     var stamp = Stamp();
-                    if (MoveAsideCompanionsOnly(database, $"orphaned-{stamp}") is { } orphaned)
+                    if (lost.Present)
+                    {
+                        LogMovedAside(logger, database, MoveAside(database, $"corrupt-{stamp}"));
+                    }
+                    else if (MoveAsideCompanionsOnly(database, $"orphaned-{stamp}") is { } orphaned)
                     {
                         LogMovedAside(logger, $"{database}-wal/-shm", orphaned);
                     }
@@ -145,20 +159,38 @@ public sealed partial class DatabaseRestorer(
                 LogRestored(logger, $"{remote.Location}{downloaded.Name}", downloaded.Check.Visits, downloaded.Check.SchemaVersion, database);
                 return Restored;
             case RemoteFind.NoneUsable none:
-                LogMissingAndUnrestorable(logger, database,
+                return Unrestorable(database, lost,
                     $"none of the {localBackups} backups in {catalog.Directory} and none of the {none.Count} objects in {remote.Location} passes verification");
-                return Failed;
             default:
                 if (localBackups > 0)
                 {
-                    LogMissingAndUnrestorable(logger, database,
+                    return Unrestorable(database, lost,
                         $"none of the {localBackups} backups in {catalog.Directory} passes verification and {remote.Location} holds none");
-                    return Failed;
                 }
 
+                if (lost.Present && !lost.EmptyOnly)
+                {
+                    return Unrestorable(database, lost, $"there is no backup in {catalog.Directory} and {remote.Location} holds none");
+                }
+
+                // No history anywhere: a new pod (an empty file left as it is, for the web app to fill).
                 LogNewPod(logger, database, catalog.Directory, remote.Location);
                 return NothingToDo;
         }
+    }
+
+    private int Unrestorable(string database, Lost lost, string why)
+    {
+        if (lost.Present)
+        {
+            LogUnrepairable(logger, database, lost.Damage, why);
+        }
+        else
+        {
+            LogMissingAndUnrestorable(logger, database, why);
+        }
+
+        return Failed;
     }
 
     private string Stamp() => time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
