@@ -32,6 +32,24 @@ public sealed class RemoteUploadTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Uploads_are_plain_bodies_without_the_checksum_headers_stricter_stores_reject()
+    {
+        await using var proxy = await S3FaultProxy.StartAsync(_store.Server.Endpoint);
+        VisitsFile.Create(Database, visits: 7);
+        await using var sidecar = await StartAsync(_store.Args(endpoint: proxy.Endpoint));
+
+        await sidecar.UntilRemoteAsync(s => s.Uploads == 1, "the first upload");
+
+        // R2, Ceph RGW and older MinIO refuse x-amz-checksum-* and aws-chunked; s3rver would keep
+        // the chunk signatures inside the object.
+        var put = Assert.Single(proxy.PutHeaders);
+        Assert.DoesNotContain(put.Keys, name => name.StartsWith("x-amz-checksum-", StringComparison.Ordinal) || name == "x-amz-sdk-checksum-algorithm" || name == "x-amz-decoded-content-length");
+        Assert.False(put.TryGetValue("content-encoding", out var encoding) && encoding.Contains("aws-chunked", StringComparison.Ordinal), encoding);
+        Assert.DoesNotContain("STREAMING-", put.GetValueOrDefault("x-amz-content-sha256", ""), StringComparison.Ordinal);
+        Assert.Equal(new FileInfo(Assert.Single(sidecar.Catalog.List()).Path).Length.ToString(System.Globalization.CultureInfo.InvariantCulture), put["content-length"]);
+    }
+
+    [Fact]
     public async Task A_backup_that_fails_verification_is_never_uploaded()
     {
         VisitsFile.Create(Database, visits: 7);

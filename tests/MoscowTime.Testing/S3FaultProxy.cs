@@ -30,6 +30,7 @@ public sealed class S3FaultProxy : IAsyncDisposable
     };
 
     private readonly HttpClient _upstream;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<IReadOnlyDictionary<string, string>> _putHeaders = new();
     private int _requests;
 
     private S3FaultProxy(LoopbackApp app, HttpClient upstream)
@@ -42,6 +43,9 @@ public sealed class S3FaultProxy : IAsyncDisposable
     public string Endpoint => App.BaseAddress.ToString().TrimEnd('/');
     public S3Fault Fault { get; set; }
     public int Requests => Volatile.Read(ref _requests);
+
+    /// <summary>The headers of every PUT that passed, names in lower case: what a stricter store would see.</summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, string>> PutHeaders => [.. _putHeaders];
 
     public static async Task<S3FaultProxy> StartAsync(string upstreamEndpoint)
     {
@@ -84,6 +88,11 @@ public sealed class S3FaultProxy : IAsyncDisposable
         {
             await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
             return;
+        }
+
+        if (context.Request.Method == "PUT")
+        {
+            _putHeaders.Enqueue(context.Request.Headers.ToDictionary(header => header.Key.ToLowerInvariant(), header => header.Value.ToString()));
         }
 
         using var body = new MemoryStream();
