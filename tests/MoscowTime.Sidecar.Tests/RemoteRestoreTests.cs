@@ -58,7 +58,7 @@ public sealed class RemoteRestoreTests : IAsyncLifetime, IDisposable
         using (var client = _store.Client())
         {
             // What a PUT without our metadata leaves: a valid database no upload of ours confirmed.
-            await client.PutAsync(Path.GetFileName(unconfirmed), unconfirmed, sha256: "", CancellationToken.None);
+            await RemoteStore.PutFileAsync(client, Path.GetFileName(unconfirmed), unconfirmed, confirmed: false);
         }
 
         Assert.Equal(0, await RestoreAsync());

@@ -52,7 +52,14 @@ internal sealed class RemoteStore : IAsyncDisposable
     public async Task PutBackupAsync(string file, string? name = null, string pod = Pod)
     {
         using var client = Client(pod);
-        await client.PutAsync(name ?? Path.GetFileName(file), file, ObjectStore.Sha256Of(file), CancellationToken.None);
+        await PutFileAsync(client, name ?? Path.GetFileName(file), file, confirmed: true);
+    }
+
+    /// <summary>One plain PUT of a file, as the uploader sends it; unconfirmed: no SHA-256 in its metadata.</summary>
+    public static async Task PutFileAsync(ObjectStore client, string name, string file, bool confirmed)
+    {
+        await using var content = File.OpenRead(file);
+        await client.PutAsync(name, content, confirmed ? ObjectStore.Sha256Of(content) : "", CancellationToken.None);
     }
 
     public IReadOnlyList<string> Keys(string folder = "") => Server.Keys(folder.Length == 0 ? PodFolder : folder);

@@ -50,13 +50,6 @@ public sealed class ObjectStore : IDisposable
 
     public RemoteLocation Location { get; }
 
-    /// <summary>Uploads a file as one plain PUT, its SHA-256 in the object's metadata.</summary>
-    public async Task PutAsync(string name, string path, string sha256, CancellationToken cancellationToken)
-    {
-        await using var file = File.OpenRead(path);
-        await PutAsync(name, file, sha256, cancellationToken);
-    }
-
     /// <param name="content">Sent from its start and left open, so that a retry sends the same bytes.</param>
     public async Task PutAsync(string name, Stream content, string sha256, CancellationToken cancellationToken)
     {
@@ -138,12 +131,6 @@ public sealed class ObjectStore : IDisposable
 
     public async Task DeleteAsync(string name, CancellationToken cancellationToken) =>
         await _client.DeleteObjectAsync(Location.Bucket, Location.KeyFor(name), cancellationToken);
-
-    public static string Sha256Of(string path)
-    {
-        using var file = File.OpenRead(path);
-        return Sha256Of(file);
-    }
 
     public static string Sha256Of(Stream content)
     {
