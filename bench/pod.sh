@@ -7,12 +7,18 @@
 #     sidecar running, and each sidecar image backing up every second (Backup__Interval=00:00:01);
 #  3. prints requests/s, p99, the ratios of the medians against no sidecar, the largest -wal file,
 #     backups taken, their duration, and the sidecar's memory (peak RSS and its cgroup's peak).
-# Usage: [UPLOAD=1] bench/pod.sh [seconds per wrk run, default 10] [rounds, default 3] [git revision, optional]
+# Usage: [NETWORK=host|slirp4netns] [UPLOAD=1] bench/pod.sh [seconds per wrk run, default 10] [rounds, default 3] [git revision, optional]
+#   NETWORK=host (the default) puts the pod in the host's network namespace, every app listening on
+#   127.0.0.1 only: wrk, the apps and s3rver then talk through the kernel, as a Kubernetes pod's veth
+#   does. NETWORK=slirp4netns gives the pod its own namespace behind slirp4netns, ports published on
+#   127.0.0.1: every request and upload then passes one single-threaded userspace process outside
+#   the pod's cgroups, which measures slirp4netns as much as the pod.
 #   UPLOAD=1 adds a treatment "backup + upload": the same sidecar also uploading every backup to an
-#   s3rver on the host's 127.0.0.1 (a free port, a scratch directory), which the pod reaches through
-#   slirp4netns' host-loopback gateway 10.0.2.2, with the settings and the memory limit that
-#   kustomize/components/remote-backup gives the backup container. It then also prints uploads
-#   confirmed, the last upload's duration, the recovery point, and the objects s3rver holds.
+#   s3rver on the host's 127.0.0.1 (a free port, a scratch directory), which the pod reaches on
+#   127.0.0.1 (host) or through slirp4netns' host-loopback gateway 10.0.2.2, with the settings and
+#   the memory limit that kustomize/components/remote-backup gives the backup container. It then
+#   also prints uploads confirmed, the last upload's duration, the recovery point, and the objects
+#   s3rver holds.
 #   The sidecar is built from the working tree; with a revision, also from that commit (git archive),
 #   and both are measured in the same rounds. Needs podman (see docs/testing.md, "Podman on a machine
 #   without a registry"), kubectl and python3-yaml; where others use podman too, under their lock:
@@ -33,6 +39,8 @@ bench_setup moscowtime-pod-bench
 need wrk sqlite3
 upload=${UPLOAD:-0}
 case $upload in 0 | 1) ;; *) echo "UPLOAD is 0 or 1, not $upload" >&2; exit 2 ;; esac
+network=${NETWORK:-host}
+case $network in host | slirp4netns) ;; *) echo "NETWORK is host or slirp4netns, not $network" >&2; exit 2 ;; esac
 s3rver=.tools/node_modules/s3rver/bin/s3rver.js
 if [ "$upload" = 1 ] && [ ! -s "$s3rver" ]; then
   echo "UPLOAD=1 needs s3rver: npm install --prefix .tools --no-audit --no-fund s3rver@3.7.1" >&2
@@ -136,9 +144,25 @@ fi
 
 # --- the pod -----------------------------------------------------------------------------------
 logging=(-e Logging__LogLevel__Default=Warning -e Logging__LogLevel__Microsoft.Hosting.Lifetime=Warning)
-network=()
+if [ "$network" = host ]; then
+  # The host's namespace: nothing may listen beyond 127.0.0.1, so each app binds there, on the
+  # ports the slirp4netns mode publishes (ASPNETCORE_URLS, with the images' HTTP_PORTS emptied so
+  # that Kestrel does not warn that it overrides them).
+  pod_network=(--network host)
+  web_listen=(-e ASPNETCORE_HTTP_PORTS= -e "ASPNETCORE_URLS=http://127.0.0.1:$web_port")
+  sidecar_listen=(-e ASPNETCORE_HTTP_PORTS= -e "ASPNETCORE_URLS=http://127.0.0.1:$sidecar_port")
+  host_from_pod=127.0.0.1
+else
+  # Named, not left to containers.conf: a bridge would put the pod on a private network. The
+  # host-loopback gateway 10.0.2.2 is for reaching s3rver, and for nothing else.
+  pod_network=(--network "slirp4netns$([ "$upload" = 1 ] && echo :allow_host_loopback=true)"
+    -p "127.0.0.1:$web_port:8080" -p "127.0.0.1:$sidecar_port:8081")
+  web_listen=()
+  sidecar_listen=()
+  host_from_pod=10.0.2.2
+fi
 if [ "$upload" = 1 ]; then
-  # s3rver on the host's loopback, which the pod's 10.0.2.2 reaches (allow_host_loopback); a free
+  # s3rver on the host's loopback (from a slirp4netns pod: 10.0.2.2, allow_host_loopback); a free
   # port and a scratch directory of its own. The EXIT trap kills it (pids) and removes $work.
   s3_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   s3_dir=$work/s3rver
@@ -151,22 +175,21 @@ if [ "$upload" = 1 ]; then
   done
   [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$s3_port/")" != 000 ] ||
     { echo "s3rver did not listen on 127.0.0.1:$s3_port" >&2; cat "$work/s3rver.log" >&2; exit 1; }
-  echo "s3rver on 127.0.0.1:$s3_port (from the pod: http://10.0.2.2:$s3_port), bucket backups"
-  network=(--network slirp4netns:allow_host_loopback=true)
+  echo "s3rver on 127.0.0.1:$s3_port (from the pod: http://$host_from_pod:$s3_port), bucket backups"
 fi
 podman volume create "$volume" >/dev/null
-podman pod create --name "$pod" "${network[@]}" -p "127.0.0.1:$web_port:8080" -p "127.0.0.1:$sidecar_port:8081" >/dev/null
+podman pod create --name "$pod" "${pod_network[@]}" >/dev/null
 # --read-only as readOnlyRootFilesystem; podman then mounts a tmpfs on /tmp (the manifests' emptyDir).
 podman run -d --pod "$pod" --name "$pod-web" --read-only -v "$volume:/data" \
   --cpu-shares "$web_shares" --cpus "$web_cpus" --memory "$web_memory" \
-  -e POD_NAME=moscow-time-0 "${logging[@]}" "localhost/moscow-time-web:$tag" >/dev/null
+  -e POD_NAME=moscow-time-0 "${web_listen[@]}" "${logging[@]}" "localhost/moscow-time-web:$tag" >/dev/null
 for variant in "${variants[@]:1}"; do
   [ "$variant" = upload ] && continue
   image=localhost/moscow-time-sidecar:$tag-$variant
   podman create --pod "$pod" --name "$pod-$variant" --read-only -v "$volume:/data" \
     --cpu-shares "$backup_shares" --cpus "$backup_cpus" --memory "$backup_memory" \
     -e Backup__Interval=00:00:01 -e Backup__Retain=5 -e Backup__FinalBackupQuietPeriod=00:00:00 \
-    "${logging[@]}" "$image" >/dev/null
+    "${sidecar_listen[@]}" "${logging[@]}" "$image" >/dev/null
 done
 if [ "$upload" = 1 ]; then
   # The working tree's sidecar with the component's settings (remote.env), then this run's store.
@@ -174,9 +197,9 @@ if [ "$upload" = 1 ]; then
     --cpu-shares "$upload_shares" --cpus "$upload_cpus" --memory "$upload_memory" \
     -e Backup__Interval=00:00:01 -e Backup__Retain=5 -e Backup__FinalBackupQuietPeriod=00:00:00 \
     --env-file kustomize/components/remote-backup/remote.env \
-    -e Backup__Remote__Url=s3://backups/bench -e "Backup__Remote__Endpoint=http://10.0.2.2:$s3_port" \
+    -e Backup__Remote__Url=s3://backups/bench -e "Backup__Remote__Endpoint=http://$host_from_pod:$s3_port" \
     -e AWS_REGION=us-east-1 -e AWS_ACCESS_KEY_ID=S3RVER -e AWS_SECRET_ACCESS_KEY=S3RVER -e POD_NAME=moscow-time-0 \
-    "${logging[@]}" "localhost/moscow-time-sidecar:$tag-tree" >/dev/null
+    "${sidecar_listen[@]}" "${logging[@]}" "localhost/moscow-time-sidecar:$tag-tree" >/dev/null
 fi
 wait_for "http://127.0.0.1:$web_port/readyz" >/dev/null
 data=$(podman volume inspect -f '{{.Mountpoint}}' "$volume")
@@ -300,7 +323,7 @@ median() { # variant column -> median of that column over the variant's rounds
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 non2xx=$(printf '%s\n' "${results[@]}" | awk '{ s += $5 } END { print s + 0 }')
 
-printf '\n%s\n' "command: bench/pod.sh $duration $rounds${compare:+ $compare}   (database $db_bytes bytes, load average now $(cut -d' ' -f1-3 /proc/loadavg))"
+printf '\n%s\n' "command: NETWORK=$network UPLOAD=$upload bench/pod.sh $duration $rounds${compare:+ $compare}   (network $network, database $db_bytes bytes, load average now $(cut -d' ' -f1-3 /proc/loadavg))"
 printf '%-28s' "median of $rounds rounds"; for v in "${variants[@]}"; do printf '%16s' "${label[$v]}"; done; echo
 row() { # title column [ratio]
   printf '%-28s' "$1"

@@ -59,7 +59,8 @@ internal sealed class RemoteStore : IAsyncDisposable
     public static async Task PutFileAsync(ObjectStore client, string name, string file, bool confirmed)
     {
         await using var content = File.OpenRead(file);
-        await client.PutAsync(name, content, confirmed ? ObjectStore.Sha256Of(content) : "", CancellationToken.None);
+        var digests = ObjectStore.DigestsOf(content);
+        await client.PutAsync(name, content, confirmed ? digests : digests with { Sha256 = "" }, CancellationToken.None);
     }
 
     public IReadOnlyList<string> Keys(string folder = "") => Server.Keys(folder.Length == 0 ? PodFolder : folder);

@@ -16,6 +16,16 @@ public enum S3Fault
 
     /// <summary>Requests are read and never answered, until the client gives up.</summary>
     Hang,
+
+    /// <summary>
+    /// PUT bodies reach the store framed as aws-chunked, signatures and all: what a store that does
+    /// not decode aws-chunked (s3rver, with chunk encoding on) keeps. The store's ETag is then the
+    /// MD5 of that framing.
+    /// </summary>
+    KeepChunkSignatures,
+
+    /// <summary>PUT responses carry an ETag that is not the MD5 of the body, as an SSE-KMS object's does.</summary>
+    ForeignPutETag,
 }
 
 /// <summary>
@@ -31,6 +41,7 @@ public sealed class S3FaultProxy : IAsyncDisposable
 
     private readonly HttpClient _upstream;
     private readonly System.Collections.Concurrent.ConcurrentQueue<IReadOnlyDictionary<string, string>> _putHeaders = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _log = new();
     private int _requests;
 
     private S3FaultProxy(LoopbackApp app, HttpClient upstream)
@@ -43,6 +54,9 @@ public sealed class S3FaultProxy : IAsyncDisposable
     public string Endpoint => App.BaseAddress.ToString().TrimEnd('/');
     public S3Fault Fault { get; set; }
     public int Requests => Volatile.Read(ref _requests);
+
+    /// <summary>Every request that reached the proxy, as "METHOD /path" (no query): a listing is a GET of the bucket's path.</summary>
+    public IReadOnlyList<string> Log => [.. _log];
 
     /// <summary>The headers of every PUT that passed, names in lower case: what a stricter store would see.</summary>
     public IReadOnlyList<IReadOnlyDictionary<string, string>> PutHeaders => [.. _putHeaders];
@@ -75,6 +89,7 @@ public sealed class S3FaultProxy : IAsyncDisposable
     private async Task HandleAsync(HttpContext context)
     {
         Interlocked.Increment(ref _requests);
+        _log.Enqueue($"{context.Request.Method} {context.Request.Path}");
         if (Fault == S3Fault.SlowDown)
         {
             context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
@@ -103,6 +118,11 @@ public sealed class S3FaultProxy : IAsyncDisposable
             bytes[bytes.Length / 2] ^= 0xFF;
         }
 
+        if (Fault == S3Fault.KeepChunkSignatures && context.Request.Method == "PUT" && bytes.Length > 0)
+        {
+            bytes = AwsChunked(bytes);
+        }
+
         using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), context.Request.Path + context.Request.QueryString);
         request.Content = new ByteArrayContent(bytes);
         foreach (var (name, values) in context.Request.Headers)
@@ -129,6 +149,24 @@ public sealed class S3FaultProxy : IAsyncDisposable
             }
         }
 
+        if (Fault == S3Fault.ForeignPutETag && context.Request.Method == "PUT")
+        {
+            context.Response.Headers.ETag = "\"" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)) + "\"";
+        }
+
         await response.Content.CopyToAsync(context.Response.Body);
+    }
+
+    /// <summary>
+    /// The start of the payload framed as one aws-chunked chunk and the empty final chunk, as long
+    /// as the payload itself: the SDK signs Content-Length, so the store must see the same one.
+    /// </summary>
+    private static byte[] AwsChunked(byte[] payload)
+    {
+        var signature = new string('0', 64);
+        var trailer = System.Text.Encoding.ASCII.GetBytes($"\r\n0;chunk-signature={signature}\r\n\r\n");
+        var kept = payload.Length - $"{0:x8};chunk-signature={signature}\r\n".Length - trailer.Length;
+        var header = System.Text.Encoding.ASCII.GetBytes($"{kept:x8};chunk-signature={signature}\r\n");
+        return [.. header, .. payload.AsSpan(0, kept), .. trailer];
     }
 }

@@ -35,14 +35,14 @@ public sealed class BackupMeters : IDisposable
     internal static readonly ExportedMetric[] ExportedRemote =
     [
         ExportedMetric.Counter(RemoteMeterName, "uploads", "moscowtime_backup_remote_uploads_total",
-            "Uploads whose object was read back and matched the local backup."),
+            "Uploads confirmed to match the local backup (by ETag or read-back)."),
         ExportedMetric.Counter(RemoteMeterName, "upload_failures", "moscowtime_backup_remote_upload_failures_total",
             "Upload passes that failed after their retries."),
         ExportedMetric.Gauge(RemoteMeterName, "age", "moscowtime_backup_remote_age_seconds",
             "Age of the newest confirmed remote copy (NaN when there is none)."),
         ExportedMetric.Gauge(RemoteMeterName, "healthy", "moscowtime_backup_remote_healthy", "1 while the remote part of /healthz is fine, else 0."),
         ExportedMetric.Gauge(RemoteMeterName, "last_upload_duration", "moscowtime_backup_remote_last_upload_duration_seconds",
-            "Time the last upload and its read-back took."),
+            "Time the last upload and its confirmation took."),
     ];
 
     private readonly Meter _meter;
@@ -71,7 +71,7 @@ public sealed class BackupMeters : IDisposable
 
         var location = RemoteLocation.From(remoteOptions.Value);
         _remoteMeter = meterFactory.Create(RemoteMeterName);
-        _remoteMeter.CreateObservableCounter("uploads", () => remote.Status.Uploads, "{upload}", "Uploads confirmed by read-back.");
+        _remoteMeter.CreateObservableCounter("uploads", () => remote.Status.Uploads, "{upload}", "Uploads confirmed to match the local backup.");
         _remoteMeter.CreateObservableCounter("upload_failures", () => remote.Status.Failures, "{pass}", "Upload passes that failed.");
         _remoteMeter.CreateObservableGauge("age",
             () => remote.Status.NewestTakenAt is { } takenAt ? (time.GetUtcNow() - takenAt).TotalSeconds : double.NaN,
@@ -80,7 +80,7 @@ public sealed class BackupMeters : IDisposable
             () => RemoteFreshness.Evaluate(remote.Status, remote.StartedAt, location, options.Value, time.GetUtcNow()).IsFresh ? 1 : 0,
             description: "1 while the remote part of /healthz is fine, else 0.");
         _remoteMeter.CreateObservableGauge("last_upload_duration", () => remote.Status.LastUploadDuration?.TotalSeconds ?? double.NaN, "s",
-            "Time the last upload and its read-back took.");
+            "Time the last upload and its confirmation took.");
     }
 
     public void Dispose()

@@ -10,6 +10,9 @@ namespace MoscowTime.Sidecar.Remote;
 /// <summary>One object as a listing shows it.</summary>
 public sealed record RemoteObject(string Key, string Name, long Size);
 
+/// <summary>A local file's digests: SHA-256 (hex) for the object's metadata and restore, MD5 for Content-MD5 (base64) and the ETag (hex).</summary>
+public sealed record FileDigests(string Sha256, string Md5Hex, string Md5Base64);
+
 /// <summary>
 /// The few S3 calls remote backups make, on this pod's folder only. Each call is one attempt: the
 /// SDK's own retries are off, so that <see cref="RemoteResilience"/> decides, on the injected clock.
@@ -36,7 +39,8 @@ public sealed class ObjectStore : IDisposable
             config.ForcePathStyle = true;
             config.AuthenticationRegion = string.IsNullOrWhiteSpace(options.Region) ? "us-east-1" : options.Region;
             // Many S3-compatible stores reject the 2025 default x-amz-checksum-* headers and
-            // aws-chunked bodies; our own SHA-256 read-back confirms what was stored instead.
+            // aws-chunked bodies; the Content-MD5 and ETag that every S3 store has known since
+            // 2006 (or our own SHA-256 read-back) confirm what was stored instead.
             config.RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED;
             config.ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED;
         }
@@ -51,7 +55,9 @@ public sealed class ObjectStore : IDisposable
     public RemoteLocation Location { get; }
 
     /// <param name="content">Sent from its start and left open, so that a retry sends the same bytes.</param>
-    public async Task PutAsync(string name, Stream content, string sha256, CancellationToken cancellationToken)
+    /// <param name="digests">Of <paramref name="content"/>: the SHA-256 goes into the metadata, the MD5 into Content-MD5.</param>
+    /// <returns>True when the store's ETag for the object is the MD5 of what was sent.</returns>
+    public async Task<bool> PutAsync(string name, Stream content, FileDigests digests, CancellationToken cancellationToken)
     {
         content.Position = 0;
         var request = new PutObjectRequest
@@ -62,9 +68,14 @@ public sealed class ObjectStore : IDisposable
             AutoCloseStream = false,
             ContentType = "application/vnd.sqlite3",
             UseChunkEncoding = false,
+            // A store that checks it (S3, MinIO, R2, Ceph RGW) refuses a body that arrives
+            // different (400 BadDigest) and keeps nothing; the SDK sends it as given, without
+            // computing any checksum of its own, when checksums are only "when required".
+            MD5Digest = digests.Md5Base64,
         };
-        request.Metadata.Add(ChecksumKey, sha256);
-        await _client.PutObjectAsync(request, cancellationToken);
+        request.Metadata.Add(ChecksumKey, digests.Sha256);
+        var response = await _client.PutObjectAsync(request, cancellationToken);
+        return string.Equals(response.ETag?.Trim('"'), digests.Md5Hex, StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>The checksum recorded on the object, or null when there is no such object.</summary>
@@ -132,12 +143,23 @@ public sealed class ObjectStore : IDisposable
     public async Task DeleteAsync(string name, CancellationToken cancellationToken) =>
         await _client.DeleteObjectAsync(Location.Bucket, Location.KeyFor(name), cancellationToken);
 
-    public static string Sha256Of(Stream content)
+    /// <summary>Both digests from one read of <paramref name="content"/>, which is left at its start.</summary>
+    public static FileDigests DigestsOf(Stream content)
     {
+        using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        var buffer = new byte[81920];
         content.Position = 0;
-        var sha256 = Convert.ToHexStringLower(SHA256.HashData(content));
+        int read;
+        while ((read = content.Read(buffer)) > 0)
+        {
+            sha256.AppendData(buffer, 0, read);
+            md5.AppendData(buffer, 0, read);
+        }
+
         content.Position = 0;
-        return sha256;
+        var md5Bytes = md5.GetHashAndReset();
+        return new FileDigests(Convert.ToHexStringLower(sha256.GetHashAndReset()), Convert.ToHexStringLower(md5Bytes), Convert.ToBase64String(md5Bytes));
     }
 
     public void Dispose() => _client.Dispose();

@@ -41,7 +41,7 @@ public sealed class RemoteState(TimeProvider time)
 
     public RemoteStatus Status => Volatile.Read(ref _status);
 
-    /// <param name="upload">How long the upload and its read-back took, and the bytes sent; null when the object was already there.</param>
+    /// <param name="upload">How long the upload and its confirmation took, and the bytes sent; null when the object was already there.</param>
     public void Confirmed(string name, DateTimeOffset takenAt, DateTimeOffset? upToDateAt, (TimeSpan Duration, long Bytes)? upload) =>
         Update(status => status with
         {

@@ -7,7 +7,8 @@ namespace MoscowTime.Sidecar.Remote;
 
 /// <summary>
 /// One pass of the upload loop: send the newest verified local backup unless the store already
-/// holds it, confirm by reading it back, then prune this pod's objects. Used by one thread only.
+/// holds it, confirm that the store holds exactly that file, then prune this pod's objects. Used by
+/// one thread only.
 /// </summary>
 /// <remarks>
 /// Only the newest backup is sent: older ones are history the store already has, or that it would
@@ -90,32 +91,47 @@ public sealed partial class RemoteUploader
             return;
         }
 
-        // One open handle for the hash and every attempt to send: the local loop may prune this
+        // One open handle for the hashes and every attempt to send: the local loop may prune this
         // backup meanwhile (a small Backup:Retain), and the handle still reads the same bytes.
         await using var file = File.OpenRead(newest.Path);
-        var sha256 = ObjectStore.Sha256Of(file);
-        var (exists, recorded) = await pipeline.ExecuteAsync(async token => await _store.HeadAsync(newest.Name, token), cancellationToken);
-        if (exists && recorded == sha256)
+        var digests = ObjectStore.DigestsOf(file);
+        // Only a process that has confirmed nothing yet can find its newest backup already stored
+        // (sent before a restart); after that, every newest backup has a name never sent before.
+        if (_confirmed is null)
         {
-            // A previous process uploaded and confirmed it (a restart): not sent again.
-            LogAlreadyStored(_logger, newest.Name, _store.Location.ToString());
-            await ConfirmAsync(pipeline, newest, upToDateAt, upload: null, cancellationToken);
-            return;
+            var (exists, recorded) = await pipeline.ExecuteAsync(async token => await _store.HeadAsync(newest.Name, token), cancellationToken);
+            if (exists && recorded == digests.Sha256)
+            {
+                LogAlreadyStored(_logger, newest.Name, _store.Location.ToString());
+                await ConfirmAsync(pipeline, newest, upToDateAt, upload: null, cancellationToken);
+                return;
+            }
         }
 
         var started = _time.GetTimestamp();
-        await pipeline.ExecuteAsync(async token => await _store.PutAsync(newest.Name, file, sha256, token), cancellationToken);
-        var (received, stored) = await ReadBackAsync(pipeline, newest.Name, cancellationToken);
-        if (received != sha256 || stored != sha256)
+        var vouched = await pipeline.ExecuteAsync(async token => await _store.PutAsync(newest.Name, file, digests, token), cancellationToken);
+        // Why an ETag may stand in for reading the object back: for a single-part PUT without
+        // SSE-KMS or SSE-C, AWS S3, MinIO, R2, Ceph RGW and s3rver make the ETag the MD5 of the bytes
+        // they stored, so an ETag equal to the local file's MD5 says the store holds that file; a
+        // body changed on the way or kept undecoded (aws-chunked signatures inside) has another MD5.
+        // It halves the bytes each upload moves. Any other ETag proves nothing either way (an
+        // SSE-KMS object's is not an MD5), so the full read-back decides, as it always did.
+        var confirmation = "ETag (the store's MD5 of it)";
+        if (!vouched)
         {
-            await TryDeleteAsync(newest.Name);
-            throw new RemoteMismatchException(
-                $"{_store.Location}{newest.Name} does not read back as {newest.Name}: SHA-256 {received} stored, {sha256} sent " +
-                "(the store altered the object, or did not decode the upload); deleted, retried next pass");
+            confirmation = "read-back (the ETag is not the file's MD5)";
+            var (received, stored) = await ReadBackAsync(pipeline, newest.Name, cancellationToken);
+            if (received != digests.Sha256 || stored != digests.Sha256)
+            {
+                await TryDeleteAsync(newest.Name);
+                throw new RemoteMismatchException(
+                    $"{_store.Location}{newest.Name} does not read back as {newest.Name}: SHA-256 {received} stored, {digests.Sha256} sent " +
+                    "(the store altered the object, or did not decode the upload); deleted, retried next pass");
+            }
         }
 
         var duration = _time.GetElapsedTime(started);
-        LogUploaded(_logger, newest.Name, _store.Location.ToString(), newest.Size, duration.TotalMilliseconds);
+        LogUploaded(_logger, newest.Name, _store.Location.ToString(), newest.Size, confirmation, duration.TotalMilliseconds);
         await ConfirmAsync(pipeline, newest, upToDateAt, (duration, newest.Size), cancellationToken);
     }
 
@@ -181,8 +197,8 @@ public sealed partial class RemoteUploader
 
     private string Describe(Exception? exception) => RemoteFailure.Describe(exception, _options, _store.Location);
 
-    [LoggerMessage(LogLevel.Information, "Uploaded {File} to {Location}: {Bytes} bytes, SHA-256 read back and matched, {Milliseconds:F0} ms")]
-    private static partial void LogUploaded(ILogger logger, string file, string location, long bytes, double milliseconds);
+    [LoggerMessage(LogLevel.Information, "Uploaded {File} to {Location}: {Bytes} bytes, confirmed by {Confirmation}, {Milliseconds:F0} ms")]
+    private static partial void LogUploaded(ILogger logger, string file, string location, long bytes, string confirmation, double milliseconds);
 
     [LoggerMessage(LogLevel.Information, "{File} is already in {Location} with the same SHA-256; not uploading it again")]
     private static partial void LogAlreadyStored(ILogger logger, string file, string location);
