@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 using Prometheus;
 
 namespace MoscowTime.Hosting;
@@ -11,8 +13,11 @@ internal enum MetricKind
 }
 
 /// <summary>One of our .NET instruments under the Prometheus name, type and labels it is exported as.</summary>
+/// <param name="Labels">The instrument's tag names; a tag's label is its name with dots as underscores (http.route: http_route).</param>
 internal sealed record ExportedMetric(string Meter, string Instrument, MetricKind Kind, string Name, string Help, params string[] Labels)
 {
+    public string[] LabelNames => [.. Labels.Select(tag => tag.Replace('.', '_'))];
+
     public static ExportedMetric Counter(string meter, string instrument, string name, string help, params string[] labels) =>
         new(meter, instrument, MetricKind.Counter, name, help, labels);
 
@@ -51,13 +56,16 @@ internal sealed class MeterExporter : IDisposable
         _table = table.ToDictionary(metric => (metric.Meter, metric.Instrument));
         Registry = Prometheus.Metrics.NewCustomRegistry();
         _factory = Prometheus.Metrics.WithCustomRegistry(Registry);
+        // prometheus-net's default builds an exemplar from Activity.Current for every observation, and
+        // the text format Prometheus scrapes by default never shows one: that was a cost per request.
+        _factory.ExemplarBehavior = new ExemplarBehavior { DefaultExemplarProvider = (_, _) => Exemplar.None };
         // Counters and gauges exist from the start, at 0; histograms wait for their instrument,
         // whose advice holds the buckets.
         foreach (var metric in _table.Values)
         {
             if (metric.Kind == MetricKind.Counter)
             {
-                _sinks[metric.Name] = new CounterSink(_factory.CreateCounter(metric.Name, metric.Help, metric.Labels));
+                _sinks[metric.Name] = new CounterSink(_factory.CreateCounter(metric.Name, metric.Help, metric.LabelNames), metric.Labels);
             }
             else if (metric.Kind == MetricKind.Gauge)
             {
@@ -114,9 +122,9 @@ internal sealed class MeterExporter : IDisposable
                 };
                 sink = _sinks[metric.Name] = new HistogramSink(_factory.CreateHistogram(metric.Name, metric.Help, new HistogramConfiguration
                 {
-                    LabelNames = metric.Labels,
+                    LabelNames = metric.LabelNames,
                     Buckets = buckets ?? throw new InvalidOperationException($"{instrument.Meter.Name}/{instrument.Name} advises no buckets"),
-                }));
+                }), metric.Labels);
             }
 
             return sink;
@@ -126,33 +134,33 @@ internal sealed class MeterExporter : IDisposable
     private abstract class Sink
     {
         public abstract void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags);
+    }
 
-        protected static string[] LabelValues(string[] names, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    /// <summary>
+    /// A labelled metric's series by their tag values. prometheus-net's WithLabels allocates and hashes
+    /// strings on every call, and ASP.NET Core's request duration records once per request: the values
+    /// (the same string and boxed-number instances, request after request) find their series here
+    /// without an allocation.
+    /// </summary>
+    private sealed class Series<TChild>(string[] tags, Func<string[], TChild> create)
+        where TChild : class
+    {
+        private readonly ConcurrentDictionary<TagValues, TChild> _children = new();
+
+        public TChild For(ReadOnlySpan<KeyValuePair<string, object?>> recorded)
         {
-            var values = new string[names.Length];
-            for (var i = 0; i < names.Length; i++)
-            {
-                values[i] = "";
-                foreach (var tag in tags)
-                {
-                    if (tag.Key == names[i])
-                    {
-                        values[i] = tag.Value?.ToString() ?? "";
-                    }
-                }
-            }
-
-            return values;
+            var key = new TagValues(tags, recorded);
+            return _children.TryGetValue(key, out var child) ? child : _children.GetOrAdd(key, k => create(k.ToLabelValues(tags.Length)));
         }
     }
 
-    private sealed class CounterSink(Counter counter) : Sink
+    private sealed class CounterSink(Counter counter, string[] tags) : Sink
     {
-        private readonly string[] _labels = counter.LabelNames;
+        private readonly Series<Counter.Child>? _series = tags.Length == 0 ? null : new(tags, counter.WithLabels);
 
         public override void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
-            var series = _labels.Length == 0 ? (ICounter)counter : counter.WithLabels(LabelValues(_labels, tags));
+            var series = _series is null ? (ICounter)counter : _series.For(tags);
             if (instrument.IsObservable)
             {
                 // An observable counter reports its running total.
@@ -170,20 +178,88 @@ internal sealed class MeterExporter : IDisposable
         public override void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags) => gauge.Set(value);
     }
 
-    private sealed class HistogramSink(Histogram histogram) : Sink
+    private sealed class HistogramSink(Histogram histogram, string[] tags) : Sink
     {
-        private readonly string[] _labels = histogram.LabelNames;
+        private readonly Series<Histogram.Child>? _series = tags.Length == 0 ? null : new(tags, histogram.WithLabels);
 
         public override void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
-            if (_labels.Length == 0)
+            if (_series is null)
             {
                 histogram.Observe(value);
             }
             else
             {
-                histogram.WithLabels(LabelValues(_labels, tags)).Observe(value);
+                _series.For(tags).Observe(value);
             }
+        }
+    }
+
+    /// <summary>The values of a metric's tags in the order of its labels; an absent tag is null (an empty label).</summary>
+    private readonly struct TagValues : IEquatable<TagValues>
+    {
+        public const int Max = 8;
+
+        private readonly Values _values;
+        private readonly int _hash;
+
+        public TagValues(string[] names, ReadOnlySpan<KeyValuePair<string, object?>> recorded)
+        {
+            if (names.Length > Max)
+            {
+                throw new InvalidOperationException($"at most {Max} labels per metric, not {names.Length}");
+            }
+
+            var hash = default(HashCode);
+            for (var i = 0; i < names.Length; i++)
+            {
+                foreach (var tag in recorded)
+                {
+                    if (ReferenceEquals(tag.Key, names[i]) || tag.Key == names[i])
+                    {
+                        _values[i] = tag.Value;
+                        break;
+                    }
+                }
+
+                hash.Add(_values[i]);
+            }
+
+            _hash = hash.ToHashCode();
+        }
+
+        public string[] ToLabelValues(int count)
+        {
+            var labels = new string[count];
+            for (var i = 0; i < count; i++)
+            {
+                labels[i] = _values[i]?.ToString() ?? "";
+            }
+
+            return labels;
+        }
+
+        public bool Equals(TagValues other)
+        {
+            for (var i = 0; i < Max; i++)
+            {
+                if (!Equals(_values[i], other._values[i]))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        public override bool Equals(object? obj) => obj is TagValues other && Equals(other);
+
+        public override int GetHashCode() => _hash;
+
+        [InlineArray(Max)]
+        private struct Values
+        {
+            private object? _first;
         }
     }
 }
