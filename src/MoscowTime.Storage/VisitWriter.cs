@@ -15,6 +15,8 @@ namespace MoscowTime.Storage;
 /// </summary>
 public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
 {
+    private const int MaxYieldsBeforeBatch = 8;
+
     private readonly VisitStoreOptions _options;
     private readonly TimeProvider _time;
     private readonly StorageMetrics _metrics;
@@ -105,15 +107,27 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
     {
         var batch = new List<Pending>(Math.Min(_options.MaxBatchSize, 1024));
         var reader = _queue.Reader;
+        var last = 0;
         // Ends only when the queue is completed and empty: everything accepted gets an answer.
         while (await reader.WaitToReadAsync())
         {
+            // Under load the requests that answered the last batch are about to come back with the
+            // next visits, runnable but not yet run on a busy machine. Yielding lets them enqueue, so
+            // one commit (and its fsync) serves them all: batches doubled and GET / gained about a
+            // fifth (bench/run.sh, issue 14). A yield returns at once when nothing else is runnable,
+            // and a lone visit (last batch of one) never waits.
+            for (var i = 0; i < MaxYieldsBeforeBatch && last > 1 && Volatile.Read(ref _queued) < last; i++)
+            {
+                Thread.Yield();
+            }
+
             while (batch.Count < _options.MaxBatchSize && reader.TryRead(out var pending))
             {
                 batch.Add(pending);
             }
 
             Interlocked.Add(ref _queued, -batch.Count);
+            last = batch.Count;
             Commit(batch);
             batch.Clear();
         }
