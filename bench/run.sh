@@ -5,15 +5,19 @@
 #   render-only  the web app whole, with GET / rendering its page without a commit
 #                (bench/MoscowTime.Bench.RenderOnly; built only here, never shipped);
 #   web          the web app (Release): every GET / a visit committed with synchronous=FULL.
+#   web@REV      with a git revision: the web app built from that commit (git archive), in the
+#                same rounds, for a paired comparison with the working tree.
 # Prints the medians, the ratios web/plaintext and web/render-only (the rest of the gap is the
 # commit), the visits lost (200s the server counted against rows in the file, every round), the
-# web app's peak RSS under load and its time from process start to /readyz.
-# Usage: bench/run.sh [seconds per run, default 15] [rounds, default 3]
+# web app's peak RSS under load, its time from process start to /readyz, and this disk's latency
+# for a 4 KiB synchronous write (the commit waits for one), which moves the figures between runs.
+# Usage: bench/run.sh [seconds per run, default 15] [rounds, default 3] [git revision, optional]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 duration=${1:-15}
 rounds=${2:-3}
+compare=${3:-}
 connections=64
 port=18091
 # shellcheck source=bench/lib.sh
@@ -31,6 +35,26 @@ declare -A dll=(
   [web]=src/MoscowTime.Web/bin/Release/net10.0/MoscowTime.Web.dll
 )
 variants=(plaintext render-only web)
+if [ -n "$compare" ]; then
+  revision=$(git rev-parse --short "$compare")
+  echo "building Release at $revision..."
+  mkdir "$work/$revision"
+  git archive "$revision" | tar -x -C "$work/$revision"
+  dotnet build -c Release -v quiet -nologo "$work/$revision/src/MoscowTime.Web" >/dev/null
+  dll[web@$revision]=$work/$revision/src/MoscowTime.Web/bin/Release/net10.0/MoscowTime.Web.dll
+  variants+=("web@$revision")
+fi
+count=${#variants[@]}
+
+# The disk's latency for one 4 KiB write with O_DSYNC, in ms (the median of 5 readings of 200).
+sync_ms() {
+  local i
+  for i in 1 2 3 4 5; do
+    dd if=/dev/zero of="$work/dsync" bs=4k count=200 oflag=dsync 2>&1 | awk '/copied/ { printf "%.3f\n", $(NF-3) * 1000 / 200 }'
+  done | sort -g | sed -n 3p
+  rm -f "$work/dsync"
+}
+sync_before=$(sync_ms)
 
 # wrk -> "rps p99_ms non2xx"
 drive() {
@@ -51,7 +75,7 @@ rss_peak_mib() { # pid seconds -> peak VmRSS in MiB while sampling
 results=()
 lost_total=0
 run() { # variant round
-  local variant=$1 round=$2 db="$work/visits-$2.db" pid start ready_ms rps p99 non2xx rss=- lost=- served stored metrics
+  local variant=$1 round=$2 db="$work/visits-$1-$2.db" pid start ready_ms rps p99 non2xx rss=- lost=- served stored metrics
   start=$(now_ms)
   # The same arguments for all three: the references ignore what they do not use.
   dotnet "${dll[$variant]}" --urls "http://127.0.0.1:$port" --Visits:DatabasePath="$db" \
@@ -64,7 +88,7 @@ run() { # variant round
   rss_peak_mib "$pid" "$duration" >"$work/rss" &
   read -r rps p99 non2xx < <(drive)
   wait $! 2>/dev/null || true
-  if [ "$variant" = web ]; then
+  if [ "${variant%@*}" = web ]; then
     rss=$(cat "$work/rss")
     # The server's own count of 200s for GET / (every one a visit it acknowledged) against the file.
     metrics=$(curl -fs "http://127.0.0.1:$port/metrics")
@@ -72,20 +96,20 @@ run() { # variant round
   fi
   kill -TERM "$pid"
   wait "$pid" || true
-  if [ "$variant" = web ]; then
+  if [ "${variant%@*}" = web ]; then
     stored=$(sqlite3 "$db" 'SELECT COALESCE(SUM(visits), 0) FROM visit_hours;')
     lost=$((served - stored))
     lost_total=$((lost_total + lost))
   fi
   results+=("$variant $round $rps $p99 $non2xx $rss $ready_ms")
-  printf '  round %s, %-12s %7s req/s, p99 %6s ms, non-2xx %s' "$round" "$variant:" "$rps" "$p99" "$non2xx"
-  [ "$variant" = web ] && printf ', RSS peak %s MiB, ready in %s ms, %s served, %s stored' "$rss" "$ready_ms" "$served" "$stored"
+  printf '  round %s, %-14s %7s req/s, p99 %6s ms, non-2xx %s' "$round" "$variant:" "$rps" "$p99" "$non2xx"
+  [ "${variant%@*}" = web ] && printf ', RSS peak %s MiB, ready in %s ms, %s served, %s stored' "$rss" "$ready_ms" "$served" "$stored"
   echo
 }
 
 echo "GET / with wrk -t2 -c$connections -d${duration}s, $rounds rounds, rotating: ${variants[*]}"
 for round in $(seq 1 "$rounds"); do
-  for i in 0 1 2; do run "${variants[$(((round - 1 + i) % 3))]}" "$round"; done
+  for i in $(seq 0 $((count - 1))); do run "${variants[$(((round - 1 + i) % count))]}" "$round"; done
 done
 
 median() { median_of "$1" "$2" "${results[@]}"; }
@@ -94,7 +118,7 @@ worst() { printf '%s\n' "${results[@]}" | awk -v key="$1" -v col="$2" '$1 == key
 web_rps=$(median web 3)
 web_p99=$(median web 4)
 
-printf '\n%s\n' "command: bench/run.sh $duration $rounds   (load average now $(cut -d' ' -f1-3 /proc/loadavg))"
+printf '\n%s\n' "command: bench/run.sh $duration $rounds${compare:+ $compare}   (load average now $(cut -d' ' -f1-3 /proc/loadavg); 4 KiB O_DSYNC write: $sync_before ms before, $(sync_ms) ms after)"
 printf '%-34s %12s %12s %12s\n' "median of $rounds rounds" plaintext render-only "web GET /"
 printf '%-34s %12s %12s %12s\n' "requests/s" "$(median plaintext 3)" "$(median render-only 3)" "$web_rps"
 printf '%-34s %12s %12s %12s\n' "p99 latency (ms)" "$(median plaintext 4)" "$(median render-only 4)" "$web_p99"
@@ -106,3 +130,11 @@ printf '%-34s %s\n' "non-2xx responses to GET /" "$(printf '%s\n' "${results[@]}
 printf '%-34s %s   (goal 0)\n' "lost visits (200s - stored), all" "$lost_total"
 printf '%-34s %s   (goal <= 120)\n' "web RSS peak under load (MiB)" "$(worst web 6)"
 printf '%-34s %s   (goal <= 500)\n' "web start to /readyz 200 (ms)" "$(median web 7)"
+if [ -n "$compare" ]; then
+  old=web@$revision
+  printf '\n%-34s %12s %12s\n' "paired with $revision" "working tree" "at $revision"
+  printf '%-34s %12s %12s\n' "requests/s" "$web_rps" "$(median "$old" 3)"
+  printf '%-34s %12s %12s\n' "p99 latency (ms)" "$web_p99" "$(median "$old" 4)"
+  printf '%-34s %s\n' "throughput working tree/$revision" "$(ratio "$web_rps" "$(median "$old" 3)")"
+  printf '%-34s %12s %12s\n' "RSS peak (MiB), start (ms)" "$(worst web 6), $(median web 7)" "$(worst "$old" 6), $(median "$old" 7)"
+fi
