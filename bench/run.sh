@@ -4,7 +4,9 @@
 #   plaintext    Kestrel answering a constant string (bench/MoscowTime.Bench.Plaintext);
 #   render-only  the web app whole, with GET / rendering its page without a commit
 #                (bench/MoscowTime.Bench.RenderOnly; built only here, never shipped);
-#   web          the web app (Release): every GET / a visit committed with synchronous=FULL.
+#   web          the web app (Release): every GET / a visit committed with synchronous=FULL;
+#   web-tmpfs    the same, its database in /dev/shm, where an fsync returns at once: what the
+#                commit costs in CPU (hand-off, SQLite), apart from waiting for this disk.
 #   web@REV      with a git revision: the web app built from that commit (git archive), in the
 #                same rounds, for a paired comparison with the working tree.
 # Prints the medians, the ratios web/plaintext and web/render-only (the rest of the gap is the
@@ -33,8 +35,11 @@ declare -A dll=(
   [plaintext]=bench/MoscowTime.Bench.Plaintext/bin/Release/net10.0/MoscowTime.Bench.Plaintext.dll
   [render-only]=bench/MoscowTime.Bench.RenderOnly/bin/Release/net10.0/MoscowTime.Bench.RenderOnly.dll
   [web]=src/MoscowTime.Web/bin/Release/net10.0/MoscowTime.Web.dll
+  [web-tmpfs]=src/MoscowTime.Web/bin/Release/net10.0/MoscowTime.Web.dll
 )
-variants=(plaintext render-only web)
+variants=(plaintext render-only web-tmpfs web)
+shm=$(mktemp -d /dev/shm/moscowtime-bench.XXXXXX)
+trap 'rm -rf "$shm"; bench_cleanup' EXIT
 if [ -n "$compare" ]; then
   revision=$(git rev-parse --short "$compare")
   echo "building Release at $revision..."
@@ -72,12 +77,16 @@ rss_peak_mib() { # pid seconds -> peak VmRSS in MiB while sampling
   echo $((peak / 1024))
 }
 
+# the variants that commit visits (and so count them)
+counts_visits() { [ "${1%@*}" = web ] || [ "$1" = web-tmpfs ]; }
+
 results=()
 lost_total=0
 run() { # variant round
-  local variant=$1 round=$2 db="$work/visits-$1-$2.db" pid start ready_ms rps p99 non2xx rss=- lost=- served stored metrics
+  local variant=$1 round=$2 db="$work/visits-$1-$2.db" pid sampler start ready_ms rps p99 non2xx rss=- lost=- served stored metrics
+  [ "$variant" = web-tmpfs ] && db="$shm/visits-$2.db"
   start=$(now_ms)
-  # The same arguments for all three: the references ignore what they do not use.
+  # The same arguments for all: the references ignore what they do not use.
   dotnet "${dll[$variant]}" --urls "http://127.0.0.1:$port" --Visits:DatabasePath="$db" \
     --POD_NAME=bench --Logging:LogLevel:Default=Warning >"$work/$variant-$round.log" 2>&1 &
   pid=$!
@@ -86,9 +95,11 @@ run() { # variant round
   ready_ms=$(($(now_ms) - start))
   wrk -t2 -c"$connections" -d3s "http://127.0.0.1:$port/" >/dev/null # warm-up (JIT tiers; its visits count too)
   rss_peak_mib "$pid" "$duration" >"$work/rss" &
+  sampler=$!
   read -r rps p99 non2xx < <(drive)
-  wait $! 2>/dev/null || true
-  if [ "${variant%@*}" = web ]; then
+  # Its own pid: $! now names the process substitution above.
+  wait "$sampler" 2>/dev/null || true
+  if counts_visits "$variant"; then
     rss=$(cat "$work/rss")
     # The server's own count of 200s for GET / (every one a visit it acknowledged) against the file.
     metrics=$(curl -fs "http://127.0.0.1:$port/metrics")
@@ -96,14 +107,14 @@ run() { # variant round
   fi
   kill -TERM "$pid"
   wait "$pid" || true
-  if [ "${variant%@*}" = web ]; then
+  if counts_visits "$variant"; then
     stored=$(sqlite3 "$db" 'SELECT COALESCE(SUM(visits), 0) FROM visit_hours;')
     lost=$((served - stored))
     lost_total=$((lost_total + lost))
   fi
   results+=("$variant $round $rps $p99 $non2xx $rss $ready_ms")
   printf '  round %s, %-14s %7s req/s, p99 %6s ms, non-2xx %s' "$round" "$variant:" "$rps" "$p99" "$non2xx"
-  [ "${variant%@*}" = web ] && printf ', RSS peak %s MiB, ready in %s ms, %s served, %s stored' "$rss" "$ready_ms" "$served" "$stored"
+  counts_visits "$variant" && printf ', RSS peak %s MiB, ready in %s ms, %s served, %s stored' "$rss" "$ready_ms" "$served" "$stored"
   echo
 }
 
@@ -119,12 +130,14 @@ web_rps=$(median web 3)
 web_p99=$(median web 4)
 
 printf '\n%s\n' "command: bench/run.sh $duration $rounds${compare:+ $compare}   (load average now $(cut -d' ' -f1-3 /proc/loadavg); 4 KiB O_DSYNC write: $sync_before ms before, $(sync_ms) ms after)"
-printf '%-34s %12s %12s %12s\n' "median of $rounds rounds" plaintext render-only "web GET /"
-printf '%-34s %12s %12s %12s\n' "requests/s" "$(median plaintext 3)" "$(median render-only 3)" "$web_rps"
-printf '%-34s %12s %12s %12s\n' "p99 latency (ms)" "$(median plaintext 4)" "$(median render-only 4)" "$web_p99"
+printf '%-34s %12s %12s %12s %12s\n' "median of $rounds rounds" plaintext render-only web-tmpfs "web GET /"
+printf '%-34s %12s %12s %12s %12s\n' "requests/s" "$(median plaintext 3)" "$(median render-only 3)" "$(median web-tmpfs 3)" "$web_rps"
+printf '%-34s %12s %12s %12s %12s\n' "p99 latency (ms)" "$(median plaintext 4)" "$(median render-only 4)" "$(median web-tmpfs 4)" "$web_p99"
 printf '\n%-34s %s   (goal >= 0.70)\n' "throughput web/plaintext" "$(ratio "$web_rps" "$(median plaintext 3)")"
 printf '%-34s %s\n' "throughput web/render-only" "$(ratio "$web_rps" "$(median render-only 3)")"
 printf '%-34s %s\n' "throughput render-only/plaintext" "$(ratio "$(median render-only 3)" "$(median plaintext 3)")"
+printf '%-34s %s\n' "throughput web-tmpfs/plaintext" "$(ratio "$(median web-tmpfs 3)" "$(median plaintext 3)")"
+printf '%-34s %s\n' "throughput web/web-tmpfs" "$(ratio "$web_rps" "$(median web-tmpfs 3)")"
 printf '%-34s %s   (goal <= 5 ms)\n' "web p99 (ms)" "$web_p99"
 printf '%-34s %s\n' "non-2xx responses to GET /" "$(printf '%s\n' "${results[@]}" | awk '{ s += $5 } END { print s + 0 }')"
 printf '%-34s %s   (goal 0)\n' "lost visits (200s - stored), all" "$lost_total"
