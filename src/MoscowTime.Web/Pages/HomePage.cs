@@ -73,7 +73,9 @@ public sealed class HomePage
         $"default-src 'none'; style-src '{Sha256(Stylesheet)}'; script-src '{Sha256(Script)}'; connect-src 'self'; " +
         "img-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-    private readonly string _head;
+    private static readonly byte[] TailUtf8 = Encoding.UTF8.GetBytes(Tail);
+
+    private readonly byte[] _head;
     private readonly string _pod;
     private readonly int _maxLength;
     private readonly PeerRows _peerRows = new();
@@ -82,7 +84,7 @@ public sealed class HomePage
     {
         var html = HtmlEncoder.Default;
         _pod = html.Encode(pod.Name);
-        _head = $"""
+        _head = Encoding.UTF8.GetBytes($"""
             <!doctype html>
             <html lang="en">
             <head>
@@ -95,8 +97,8 @@ public sealed class HomePage
             <main>
             <h1>Moscow time <small>({html.Encode(clock.ZoneName)})</small></h1>
 
-            """;
-        _maxLength = Encoding.UTF8.GetMaxByteCount(_head.Length + _pod.Length + Tail.Length) + 1024;
+            """);
+        _maxLength = _head.Length + TailUtf8.Length + Encoding.UTF8.GetMaxByteCount(_pod.Length * 2) + 1024;
     }
 
     /// <summary>
@@ -106,13 +108,17 @@ public sealed class HomePage
     /// </summary>
     public async Task WriteAsync(HttpResponse response, DateTimeOffset moscow, long visits, PeerSnapshot peers, HourlyVisits? history)
     {
-        var chart = history is null ? "" : VisitChart.Render(history);
         var peerRows = _peerRows.For(peers);
-        var buffer = ArrayPool<byte>.Shared.Rent(_maxLength + Encoding.UTF8.GetMaxByteCount(peerRows.Length + chart.Length));
+        var length = _maxLength + Encoding.UTF8.GetMaxByteCount(peerRows.Length) + (history is null ? 0 : VisitChart.MaxLength(history));
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
         try
         {
-            if (!Utf8.TryWrite(buffer, CultureInfo.InvariantCulture, $"""
-                {_head}<div id="clock" data-unix-ms="{moscow.ToUnixTimeMilliseconds()}" data-offset-minutes="{(int)moscow.Offset.TotalMinutes}">{moscow:HH:mm:ss}</div>
+            // The constant head and tail are copied as they were encoded at start; only the values between them are formatted.
+            var page = buffer.AsSpan();
+            _head.CopyTo(page);
+            var written = _head.Length;
+            if (!Utf8.TryWrite(page[written..], CultureInfo.InvariantCulture, $"""
+                <div id="clock" data-unix-ms="{moscow.ToUnixTimeMilliseconds()}" data-offset-minutes="{(int)moscow.Offset.TotalMinutes}">{moscow:HH:mm:ss}</div>
                 <div id="date">{moscow:yyyy-MM-dd}</div>
                 <time id="moscow" datetime="{moscow:yyyy-MM-dd'T'HH:mm:sszzz}" hidden>{moscow:yyyy-MM-dd'T'HH:mm:sszzz}</time>
                 <dl>
@@ -127,11 +133,25 @@ public sealed class HomePage
                 {peerRows}</tbody>
                 <tfoot><tr><td>{(peers.Complete ? "Total" : "Total of pods that answered")}</td><td id="cluster-total">{visits + peers.Total}</td></tr></tfoot>
                 </table>
-                {chart}{Tail}
-                """, out var written))
+
+                """, out var values))
             {
-                throw new InvalidOperationException($"The page outgrew its {_maxLength}-byte buffer.");
+                throw new InvalidOperationException($"The page outgrew its {length}-byte buffer.");
             }
+
+            written += values;
+            if (history is not null)
+            {
+                if (!VisitChart.TryWrite(page[written..], history, out var chart))
+                {
+                    throw new InvalidOperationException($"The page outgrew its {length}-byte buffer.");
+                }
+
+                written += chart;
+            }
+
+            TailUtf8.CopyTo(page[written..]);
+            written += TailUtf8.Length;
 
             // Each GET / is a visit: a cached copy would show a stale count and skip a visit.
             response.Headers.CacheControl = "no-store";

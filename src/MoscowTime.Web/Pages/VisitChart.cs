@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Unicode;
 
 namespace MoscowTime.Web.Pages;
 
@@ -26,7 +27,15 @@ public static class VisitChart
         .chart text{fill:#9aa4ad;font-size:10px;text-anchor:middle;font-variant-numeric:tabular-nums}
         """;
 
-    public static string Render(HourlyVisits history)
+    /// <summary>At most how many bytes <see cref="TryWrite"/> writes for this history.</summary>
+    public static int MaxLength(HourlyVisits history) =>
+        history.Finished.DrawnAt(Scale(Math.Max(history.Finished.Most, history.ThisHour)), DrawFinished).Length + 2048;
+
+    /// <summary>
+    /// Writes the chart as UTF-8. The finished hours' part, most of it, is kept encoded (see
+    /// <see cref="FinishedHours.DrawnAt"/>); only this hour's bar and the figures are formatted per visit.
+    /// </summary>
+    public static bool TryWrite(Span<byte> destination, HourlyVisits history, out int written)
     {
         var finished = history.Finished;
         var now = history.ThisHour;
@@ -34,20 +43,36 @@ public static class VisitChart
         var (busiest, most) = now >= finished.Most ? (VisitHistory.Hours - 1, now) : (finished.Busiest, finished.Most);
         var label = finished.Labels;
         var height = BarHeight(now, scale);
-        return string.Create(CultureInfo.InvariantCulture, $"""
+        var bars = finished.DrawnAt(scale, DrawFinished);
+        written = 0;
+        if (!Utf8.TryWrite(destination, CultureInfo.InvariantCulture, $"""
             <figure id="history">
             <svg id="visits-chart" class="chart" role="img" aria-labelledby="visits-chart-title visits-chart-desc" width="{Width}" height="{Height}" viewBox="0 0 {Width} {Height}">
             <title id="visits-chart-title">Visits to this pod per hour, last 24 hours</title>
             <desc id="visits-chart-desc">{history.Total} visits in the last 24 hours, Moscow time: {now} in the current hour, from {label[^1]}; the busiest hour, from {label[busiest]}, had {most}.</desc>
-            {finished.DrawnAt(scale, DrawFinished)}<rect class="now" x="{BarX(VisitHistory.Hours - 1)}" y="{PlotHeight - height}" width="{BarWidth}" height="{height}"><title>{label[^1]}: {now} visits</title></rect>
+
+            """, out var head) || !bars.AsSpan().TryCopyTo(destination[head..]))
+        {
+            return false;
+        }
+
+        var before = head + bars.Length;
+        if (!Utf8.TryWrite(destination[before..], CultureInfo.InvariantCulture, $"""
+            <rect class="now" x="{BarX(VisitHistory.Hours - 1)}" y="{PlotHeight - height}" width="{BarWidth}" height="{height}"><title>{label[^1]}: {now} visits</title></rect>
             </svg>
             <figcaption>Visits per hour, Moscow time: <span id="visits-24h">{history.Total}</span> in the last 24 hours</figcaption>
             </figure>
-            """);
+            """, out var tail))
+        {
+            return false;
+        }
+
+        written = before + tail;
+        return true;
     }
 
-    /// <summary>The finished hours' bars, the axis and the hour labels: the same for every visit at one scale.</summary>
-    private static string DrawFinished(FinishedHours finished, long scale)
+    /// <summary>The finished hours' bars, the axis and the hour labels, as UTF-8: the same for every visit at one scale.</summary>
+    private static byte[] DrawFinished(FinishedHours finished, long scale)
     {
         var svg = new StringBuilder(3072);
         for (var i = 0; i < finished.Counts.Count; i++)
@@ -64,7 +89,7 @@ public static class VisitChart
             svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{BarX(i) - 1 + (Step / 2)}\" y=\"{Height - 2}\">{finished.Labels[i]}</text>\n");
         }
 
-        return svg.ToString();
+        return Encoding.UTF8.GetBytes(svg.ToString());
     }
 
     private static int BarX(int hour) => Margin + (hour * Step) + 1;

@@ -54,7 +54,7 @@ public sealed class FinishedHours
     /// These hours drawn at one scale, kept: under load every visit changes only this hour's bar,
     /// and the scale only when it outgrows a step.
     /// </summary>
-    public string DrawnAt(long scale, Func<FinishedHours, long, string> draw)
+    public byte[] DrawnAt(long scale, Func<FinishedHours, long, byte[]> draw)
     {
         if (_drawn is { } drawn && drawn.Scale == scale)
         {
@@ -66,7 +66,7 @@ public sealed class FinishedHours
         return svg;
     }
 
-    private sealed record Drawing(long Scale, string Svg);
+    private sealed record Drawing(long Scale, byte[] Svg);
 }
 
 /// <summary>
