@@ -41,7 +41,9 @@ public sealed partial class ShutdownTests : IDisposable
     {
         VisitsFile.Create(Database, visits: 5);
         await using var sidecar = await StartAsync("--Backup:Interval=01:00:00");
-        var first = await Until(() => Directory.GetFiles(Backups, "visits-*.db") is [var only] ? only : null);
+        // The sidecar listens before its first pass creates the backup directory: on a loaded machine
+        // the first looks come before it exists.
+        var first = await Until(() => Directory.Exists(Backups) && Directory.GetFiles(Backups, "visits-*.db") is [var only] ? only : null);
 
         VisitsFile.AddVisits(Database, 3);
         sidecar.Terminate();
