@@ -109,7 +109,7 @@ public sealed class HomePage
     public async Task WriteAsync(HttpResponse response, DateTimeOffset moscow, long visits, PeerSnapshot peers, HourlyVisits? history)
     {
         var peerRows = _peerRows.For(peers);
-        var length = _maxLength + Encoding.UTF8.GetMaxByteCount(peerRows.Length) + (history is null ? 0 : VisitChart.MaxLength(history));
+        var length = _maxLength + Encoding.UTF8.GetMaxByteCount(peerRows.Length) + (history is null ? 0 : VisitChart.MaxLength);
         var buffer = ArrayPool<byte>.Shared.Rent(length);
         try
         {

@@ -27,9 +27,11 @@ public static class VisitChart
         .chart text{fill:#9aa4ad;font-size:10px;text-anchor:middle;font-variant-numeric:tabular-nums}
         """;
 
-    /// <summary>At most how many bytes <see cref="TryWrite"/> writes for this history.</summary>
-    public static int MaxLength(HourlyVisits history) =>
-        history.Finished.DrawnAt(Scale(Math.Max(history.Finished.Most, history.ThisHour)), DrawFinished).Length + 2048;
+    /// <summary>
+    /// At most how many bytes <see cref="TryWrite"/> writes: 24 bars of about 100 bytes each with
+    /// 19-digit counts, the axis, four labels and the figure around them come to under 4 KiB.
+    /// </summary>
+    public const int MaxLength = 8192;
 
     /// <summary>
     /// Writes the chart as UTF-8. The finished hours' part, most of it, is kept encoded (see

@@ -142,15 +142,28 @@ internal sealed class MeterExporter : IDisposable
     /// (the same string and boxed-number instances, request after request) find their series here
     /// without an allocation.
     /// </summary>
-    private sealed class Series<TChild>(string[] tags, Func<string[], TChild> create)
+    private sealed class Series<TChild>
         where TChild : class
     {
         private readonly ConcurrentDictionary<TagValues, TChild> _children = new();
+        private readonly string[] _tags;
+        private readonly Func<string[], TChild> _create;
+
+        public Series(string[] tags, Func<string[], TChild> create)
+        {
+            if (tags.Length > TagValues.Max)
+            {
+                throw new InvalidOperationException($"at most {TagValues.Max} labels per metric, not {tags.Length}");
+            }
+
+            _tags = tags;
+            _create = create;
+        }
 
         public TChild For(ReadOnlySpan<KeyValuePair<string, object?>> recorded)
         {
-            var key = new TagValues(tags, recorded);
-            return _children.TryGetValue(key, out var child) ? child : _children.GetOrAdd(key, k => create(k.ToLabelValues(tags.Length)));
+            var key = new TagValues(_tags, recorded);
+            return _children.TryGetValue(key, out var child) ? child : _children.GetOrAdd(key, k => _create(k.ToLabelValues(_tags.Length)));
         }
     }
 
@@ -203,19 +216,15 @@ internal sealed class MeterExporter : IDisposable
         private readonly Values _values;
         private readonly int _hash;
 
+        /// <param name="names">At most <see cref="Max"/>, checked once by <see cref="Series{TChild}"/>.</param>
         public TagValues(string[] names, ReadOnlySpan<KeyValuePair<string, object?>> recorded)
         {
-            if (names.Length > Max)
-            {
-                throw new InvalidOperationException($"at most {Max} labels per metric, not {names.Length}");
-            }
-
             var hash = default(HashCode);
             for (var i = 0; i < names.Length; i++)
             {
                 foreach (var tag in recorded)
                 {
-                    if (ReferenceEquals(tag.Key, names[i]) || tag.Key == names[i])
+                    if (tag.Key == names[i])
                     {
                         _values[i] = tag.Value;
                         break;
