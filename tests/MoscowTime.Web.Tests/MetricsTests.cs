@@ -67,22 +67,6 @@ public sealed class MetricsTests : IDisposable
     }
 
     [Fact]
-    public async Task Histograms_keep_the_buckets_their_instruments_advise_beside_the_platform_metrics()
-    {
-        await using var app = await WebAppHost.StartAsync(_dir.File("visits.db"));
-        (await app.Client.GetAsync("/")).EnsureSuccessStatusCode();
-
-        var metrics = await app.Client.GetStringAsync("/metrics");
-
-        Assert.Contains("# TYPE moscowtime_visits_recorded_total counter", metrics, StringComparison.Ordinal);
-        // Ours: batches up to 4096 visits, commits from half a millisecond.
-        Assert.Contains("moscowtime_visits_batch_size_bucket{le=\"4096\"}", metrics, StringComparison.Ordinal);
-        Assert.Contains("moscowtime_visits_commit_duration_seconds_bucket{le=\"0.0005\"}", metrics, StringComparison.Ordinal);
-        Assert.Contains("http_server_request_duration", metrics, StringComparison.Ordinal);
-        Assert.Contains("process_cpu_seconds_total", metrics, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task Cluster_metrics_count_every_call_and_every_peer_that_did_not_answer()
     {
         const int fanOuts = 3;
