@@ -4,7 +4,7 @@
 #   plaintext    Kestrel answering a constant string (bench/MoscowTime.Bench.Plaintext);
 #   render-only  the web app whole, with GET / rendering its page without a commit
 #                (bench/MoscowTime.Bench.RenderOnly; built only here, never shipped);
-#   web          the web app (Release): every GET / a visit committed with synchronous=FULL;
+#   web          the web app (Release, published as the image is): every GET / a visit committed with synchronous=FULL;
 #   web-tmpfs    the same, its database in /dev/shm, where an fsync returns at once: what the
 #                commit costs in CPU (hand-off, SQLite), apart from waiting for this disk.
 #   web@REV      with a git revision: the web app built from that commit (git archive), in the
@@ -27,26 +27,31 @@ port=18091
 bench_setup moscowtime-bench
 need wrk sqlite3
 
-echo "building Release..."
-for project in src/MoscowTime.Web bench/MoscowTime.Bench.Plaintext bench/MoscowTime.Bench.RenderOnly; do
-  dotnet build -c Release -v quiet -nologo "$project" >/dev/null
-done
+# Published as Dockerfile.web publishes the image's app (ReadyToRun code included), so that start-up
+# is measured as it ships; `dotnet build` output JIT-compiles more before the first answer.
+publish() { # project output-directory
+  dotnet publish -c Release --use-current-runtime -p:UseAppHost=false -v quiet -nologo -o "$2" "$1" >/dev/null
+}
+echo "publishing Release..."
+publish src/MoscowTime.Web "$work/web"
+publish bench/MoscowTime.Bench.Plaintext "$work/plaintext"
+publish bench/MoscowTime.Bench.RenderOnly "$work/render-only"
 declare -A dll=(
-  [plaintext]=bench/MoscowTime.Bench.Plaintext/bin/Release/net10.0/MoscowTime.Bench.Plaintext.dll
-  [render-only]=bench/MoscowTime.Bench.RenderOnly/bin/Release/net10.0/MoscowTime.Bench.RenderOnly.dll
-  [web]=src/MoscowTime.Web/bin/Release/net10.0/MoscowTime.Web.dll
-  [web-tmpfs]=src/MoscowTime.Web/bin/Release/net10.0/MoscowTime.Web.dll
+  [plaintext]=$work/plaintext/MoscowTime.Bench.Plaintext.dll
+  [render-only]=$work/render-only/MoscowTime.Bench.RenderOnly.dll
+  [web]=$work/web/MoscowTime.Web.dll
+  [web-tmpfs]=$work/web/MoscowTime.Web.dll
 )
 variants=(plaintext render-only web-tmpfs web)
 shm=$(mktemp -d /dev/shm/moscowtime-bench.XXXXXX)
 trap 'rm -rf "$shm"; bench_cleanup' EXIT
 if [ -n "$compare" ]; then
   revision=$(git rev-parse --short "$compare")
-  echo "building Release at $revision..."
+  echo "publishing Release at $revision..."
   mkdir "$work/$revision"
   git archive "$revision" | tar -x -C "$work/$revision"
-  dotnet build -c Release -v quiet -nologo "$work/$revision/src/MoscowTime.Web" >/dev/null
-  dll[web@$revision]=$work/$revision/src/MoscowTime.Web/bin/Release/net10.0/MoscowTime.Web.dll
+  publish "$work/$revision/src/MoscowTime.Web" "$work/web@$revision"
+  dll[web@$revision]=$work/web@$revision/MoscowTime.Web.dll
   variants+=("web@$revision")
 fi
 count=${#variants[@]}
