@@ -18,7 +18,9 @@
 #   127.0.0.1 (host) or through slirp4netns' host-loopback gateway 10.0.2.2, with the settings and
 #   the memory limit that kustomize/components/remote-backup gives the backup container. It then
 #   also prints uploads confirmed, the last upload's duration, the recovery point, and the objects
-#   s3rver holds.
+#   s3rver holds. s3rver stands in for a store on other machines: it runs at nice 19 (S3RVER_NICE=0
+#   to run it as the pod's equal) and keeps its objects in /dev/shm, so that neither its CPU nor its
+#   disk writes are charged to the pod.
 #   The sidecar is built from the working tree; with a revision, also from that commit (git archive),
 #   and both are measured in the same rounds. Needs podman (see docs/testing.md, "Podman on a machine
 #   without a registry"), kubectl and python3-yaml; where others use podman too, under their lock:
@@ -38,6 +40,7 @@ sidecar_port=18186
 bench_setup moscowtime-pod-bench
 need wrk sqlite3
 upload=${UPLOAD:-0}
+s3rver_nice=${S3RVER_NICE:-19}
 case $upload in 0 | 1) ;; *) echo "UPLOAD is 0 or 1, not $upload" >&2; exit 2 ;; esac
 network=${NETWORK:-host}
 case $network in host | slirp4netns) ;; *) echo "NETWORK is host or slirp4netns, not $network" >&2; exit 2 ;; esac
@@ -64,6 +67,7 @@ volume=$pod-data
 tag=bench-$$
 images=()
 watchdog=
+s3_dir=
 podman_cleanup() {
   podman pod rm -f -t 5 "$pod" >/dev/null 2>&1 || true
   podman volume rm -f "$volume" >/dev/null 2>&1 || true
@@ -72,6 +76,7 @@ podman_cleanup() {
   pkill -P "$watchdog" 2>/dev/null || true
   kill "$watchdog" 2>/dev/null || true
   bench_cleanup
+  [ -z "$s3_dir" ] || rm -rf "$s3_dir"
 }
 trap podman_cleanup EXIT
 trap 'exit 143' TERM INT
@@ -163,11 +168,15 @@ else
 fi
 if [ "$upload" = 1 ]; then
   # s3rver on the host's loopback (from a slirp4netns pod: 10.0.2.2, allow_host_loopback); a free
-  # port and a scratch directory of its own. The EXIT trap kills it (pids) and removes $work.
+  # port and a scratch directory of its own. The EXIT trap kills it (pids) and removes its directory.
   s3_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  s3_dir=$work/s3rver
-  mkdir "$s3_dir"
-  node "$s3rver" -d "$s3_dir" -a 127.0.0.1 -p "$s3_port" --silent --configure-bucket backups >"$work/s3rver.log" 2>&1 &
+  # Its objects in memory (/dev/shm): a store's disks are not the node's, and s3rver writing 10 MiB a
+  # second here would queue the web app's fsyncs behind its writeback on the one VM disk.
+  s3_dir=$(mktemp -d /dev/shm/moscowtime-pod-bench-s3rver.XXXXXX)
+  # In a cluster the object store runs on other machines; here it shares the two cores with the pod
+  # and with wrk. At nice 19 it takes what the pod leaves, and so does not charge the store's own
+  # work (parsing, hashing and writing each upload) to GET /. S3RVER_NICE=0 charges it.
+  nice -n "$s3rver_nice" node "$s3rver" -d "$s3_dir" -a 127.0.0.1 -p "$s3_port" --silent --configure-bucket backups >"$work/s3rver.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 300); do
     [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$s3_port/")" != 000 ] && break
@@ -261,7 +270,7 @@ cgroup_peak_mib() { # pid -> the peak memory of its memory cgroup (v1 or v2), pa
 }
 
 echo "GET / with wrk -t2 -c$connections -d${duration}s, $rounds rounds, rotating: ${variants[*]}..."
-wrk -t2 -c"$connections" -d5s "http://127.0.0.1:$web_port/" >/dev/null # warm-up (JIT tiers, page cache)
+wrk -t2 -c"$connections" -d15s "http://127.0.0.1:$web_port/" >/dev/null # warm-up (JIT tiers, page cache): shorter, the first round ran cold
 results=()
 run() { # variant round
   local pid="" before=0 metrics sampler taken=- backup_ms=- health=- hwm=- cgroup=- stats=- rps p99 non2xx wal rss
@@ -323,7 +332,7 @@ median() { # variant column -> median of that column over the variant's rounds
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 non2xx=$(printf '%s\n' "${results[@]}" | awk '{ s += $5 } END { print s + 0 }')
 
-printf '\n%s\n' "command: NETWORK=$network UPLOAD=$upload bench/pod.sh $duration $rounds${compare:+ $compare}   (network $network, database $db_bytes bytes, load average now $(cut -d' ' -f1-3 /proc/loadavg))"
+printf '\n%s\n' "command: NETWORK=$network UPLOAD=$upload$([ "$upload" = 1 ] && echo " S3RVER_NICE=$s3rver_nice") bench/pod.sh $duration $rounds${compare:+ $compare}   (network $network, database $db_bytes bytes, load average now $(cut -d' ' -f1-3 /proc/loadavg))"
 printf '%-28s' "median of $rounds rounds"; for v in "${variants[@]}"; do printf '%16s' "${label[$v]}"; done; echo
 row() { # title column [ratio]
   printf '%-28s' "$1"
