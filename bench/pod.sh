@@ -5,8 +5,10 @@
 #  1. fills the database to about 10 MiB (bench/backup.sh's synthetic hour rows);
 #  2. drives GET / with wrk from the host on 127.0.0.1 in rounds that rotate the order of: no
 #     sidecar running, and each sidecar image backing up every second (Backup__Interval=00:00:01);
-#  3. prints requests/s, p99, the ratios of the medians against no sidecar, the largest -wal file,
-#     backups taken, their duration, and the sidecar's memory (peak RSS and its cgroup's peak).
+#  3. prints requests/s, p99, the ratios of the medians against no sidecar and the median of each
+#     round's ratio (paired, against the drift within a run), the largest -wal file,
+#     backups taken, their duration, the sidecar's CPU per pass (its threads' user and system time
+#     over the run, divided by the backups taken) and its memory (peak RSS and its cgroup's peak).
 # Usage: [NETWORK=host|slirp4netns] [UPLOAD=1] bench/pod.sh [seconds per wrk run, default 10] [rounds, default 3] [git revision, optional]
 #   NETWORK=host (the default) puts the pod in the host's network namespace, every app listening on
 #   127.0.0.1 only: wrk, the apps and s3rver then talk through the kernel, as a Kubernetes pod's veth
@@ -18,7 +20,7 @@
 #   127.0.0.1 (host) or through slirp4netns' host-loopback gateway 10.0.2.2, with the settings and
 #   the memory limit that kustomize/components/remote-backup gives the backup container. It then
 #   also prints uploads confirmed, the last upload's duration, the recovery point, and the objects
-#   s3rver holds. s3rver stands in for a store on other machines: it runs at nice 19 (S3RVER_NICE=0
+#   s3rver holds, and s3rver's CPU per upload. s3rver stands in for a store on other machines: it runs at nice 19 (S3RVER_NICE=0
 #   to run it as the pod's equal) and keeps its objects in /dev/shm, so that neither its CPU nor its
 #   disk writes are charged to the pod.
 #   The sidecar is built from the working tree; with a revision, also from that commit (git archive),
@@ -177,7 +179,8 @@ if [ "$upload" = 1 ]; then
   # and with wrk. At nice 19 it takes what the pod leaves, and so does not charge the store's own
   # work (parsing, hashing and writing each upload) to GET /. S3RVER_NICE=0 charges it.
   nice -n "$s3rver_nice" node "$s3rver" -d "$s3_dir" -a 127.0.0.1 -p "$s3_port" --silent --configure-bucket backups >"$work/s3rver.log" 2>&1 &
-  pids+=($!)
+  s3rver_pid=$!
+  pids+=("$s3rver_pid")
   for _ in $(seq 1 300); do
     [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$s3_port/")" != 000 ] && break
     sleep 0.1
@@ -256,6 +259,13 @@ sample() {
   echo $((wal / 1024)) $((rss / 1024)) "$age"
 }
 
+cpu_ms() { # pid -> CPU time its threads have used, user and system, in ms (0 once it is gone)
+  awk -v hz="$(getconf CLK_TCK)" '{ printf "%d", ($14 + $15) * 1000 / hz }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+per() { # total count -> total / count, or - for no count
+  awk -v t="$1" -v n="$2" 'BEGIN { if (n + 0 > 0) printf "%.0f", t / n; else printf "-" }'
+}
+
 ms() { # seconds (Prometheus text, maybe NaN) -> whole milliseconds, or - when there is no value
   awk -v s="$1" 'BEGIN { if (s ~ /^[0-9.eE+-]+$/ && s !~ /^[Nn]/) printf "%.0f", s * 1000; else printf "-" }'
 }
@@ -275,6 +285,7 @@ results=()
 run() { # variant round
   local pid="" before=0 metrics sampler taken=- backup_ms=- health=- hwm=- cgroup=- stats=- rps p99 non2xx wal rss
   local remote="" uploads=- upload_ms=- failures=- age=- before_uploads=0 before_failures=0
+  local cpu_before=0 s3_before=0 cpu_pass=- s3_upload=-
   [ "$1" = upload ] && remote=1
   if [ "$1" != none ]; then
     podman start "$pod-$1" >/dev/null
@@ -285,7 +296,9 @@ run() { # variant round
     if [ -n "$remote" ]; then
       before_uploads=$(metric moscowtime_backup_remote_uploads_total "$metrics")
       before_failures=$(metric moscowtime_backup_remote_upload_failures_total "$metrics")
+      s3_before=$(cpu_ms "$s3rver_pid")
     fi
+    cpu_before=$(cpu_ms "$pid")
   fi
   sample "$duration" "$pid" "$remote" >"$work/sample" &
   sampler=$!
@@ -295,11 +308,13 @@ run() { # variant round
   if [ "$1" != none ]; then
     metrics=$(curl -fs "http://127.0.0.1:$sidecar_port/metrics")
     taken=$(($(metric moscowtime_backups_taken_total "$metrics") - before))
+    cpu_pass=$(per $(($(cpu_ms "$pid") - cpu_before)) "$taken")
     backup_ms=$(ms "$(metric moscowtime_backup_last_duration_seconds "$metrics")")
     if [ -n "$remote" ]; then
       uploads=$(awk -v a="$(metric moscowtime_backup_remote_uploads_total "$metrics")" -v b="$before_uploads" 'BEGIN { print a - b }')
       failures=$(awk -v a="$(metric moscowtime_backup_remote_upload_failures_total "$metrics")" -v b="$before_failures" 'BEGIN { print a - b }')
       upload_ms=$(ms "$(metric moscowtime_backup_remote_last_upload_duration_seconds "$metrics")")
+      s3_upload=$(per $(($(cpu_ms "$s3rver_pid") - s3_before)) "$uploads")
     fi
     health=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$sidecar_port/healthz")
     hwm=$(awk '/^VmHWM/ { printf "%d", $2 / 1024 }' "/proc/$pid/status")
@@ -309,12 +324,13 @@ run() { # variant round
   else
     rss=-
   fi
-  results+=("$1 $2 $rps $p99 $non2xx $wal $taken $backup_ms $hwm $cgroup $uploads $upload_ms $failures $age")
+  results+=("$1 $2 $rps $p99 $non2xx $wal $taken $backup_ms $hwm $cgroup $uploads $upload_ms $failures $age $cpu_pass $s3_upload")
   printf '  round %s, %-16s %6s req/s, p99 %6s ms, WAL <= %5s KiB' "$2" "${label[$1]}:" "$rps" "$p99" "$wal"
   [ "$1" = none ] && { echo; return; }
-  printf ', %3s backups (last %s ms), /healthz %s, RSS %s MiB (peak %s), cgroup peak %s MiB, podman stats %s' \
-    "$taken" "$backup_ms" "$health" "$rss" "$hwm" "$cgroup" "$stats"
-  [ -n "$remote" ] && printf ', %s uploads (last %s ms), %s failed, newest remote copy <= %s ms old' "$uploads" "$upload_ms" "$failures" "$age"
+  printf ', %3s backups (last %s ms, %s ms CPU each), /healthz %s, RSS %s MiB (peak %s), cgroup peak %s MiB, podman stats %s' \
+    "$taken" "$backup_ms" "$cpu_pass" "$health" "$rss" "$hwm" "$cgroup" "$stats"
+  [ -n "$remote" ] && printf ', %s uploads (last %s ms, s3rver %s ms CPU each), %s failed, newest remote copy <= %s ms old' \
+    "$uploads" "$upload_ms" "$s3_upload" "$failures" "$age"
   echo
 }
 
@@ -347,9 +363,23 @@ row() { # title column [ratio]
 }
 row "GET / requests/s" 3 ratio
 row "GET / p99 (ms)" 4 ratio
+# The machine's speed drifts within a run (the VM's disk; no-sidecar rounds went from 18k to 47k
+# requests/s in one run): each round's ratio to that round's no-sidecar run cancels the drift.
+paired() { # variant column -> median over the rounds of (variant / no sidecar, in the same round)
+  printf '%s\n' "${results[@]}" | awk -v v="$1" -v col="$2" '
+    $1 == "none" { base[$2] = $col } $1 == v { mine[$2] = $col }
+    END { for (r in mine) if (base[r] > 0) printf "%.4f\n", mine[r] / base[r] }' |
+    sort -g | awk '{ x[NR] = $1 } END { if (NR) printf "%.2fx", (NR % 2 ? x[(NR + 1) / 2] : (x[NR / 2] + x[NR / 2 + 1]) / 2) }'
+}
+for column in 3 4; do
+  printf '%-28s' "$([ $column = 3 ] && echo "  paired, requests/s" || echo "  paired, p99")"
+  for v in "${variants[@]}"; do printf '%16s' "$([ "$v" = none ] && echo - || paired "$v" $column)"; done
+  echo
+done
 row "largest -wal (KiB)" 6
 row "backups per run" 7
 row "last backup (ms)" 8
+row "sidecar CPU per pass (ms)" 15
 row "sidecar peak RSS (MiB)" 9
 row "sidecar cgroup peak (MiB)" 10
 if [ "$upload" = 1 ]; then
@@ -357,6 +387,7 @@ if [ "$upload" = 1 ]; then
   row "last upload (ms)" 12
   row "upload failures per run" 13
   row "newest remote copy max age" 14
+  row "s3rver CPU per upload (ms)" 16
 fi
 printf '%-28s' "sidecar lines of C#"; for v in "${variants[@]}"; do printf '%16s' "${lines[$v]:--}"; done; echo
 printf '\n%-28s %s   (goals: p99 <= 1.20x, throughput >= 0.90x)\n' "non-2xx responses" "$non2xx"
