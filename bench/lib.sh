@@ -64,8 +64,9 @@ wrk_figures() {
 median_of() {
   local key=$1 column=$2
   shift 2
-  printf '%s\n' "$@" | awk -v key="$key" -v col="$column" '$1 == key { print $col }' | sort -g |
-    awk '{ v[NR] = $1 } END { printf "%s", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+  # Only numbers count: a "-" (no value in that run) must not average into a 0.
+  printf '%s\n' "$@" | awk -v key="$key" -v col="$column" '$1 == key && $col ~ /^-?[0-9.]+$/ { print $col }' | sort -g |
+    awk '{ v[NR] = $1 } END { if (!NR) { printf "-"; exit } printf "%s", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 }
 
 # backups_verdict DIR: fails unless every backup in DIR passes integrity_check; prints how many

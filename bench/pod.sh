@@ -43,6 +43,7 @@ bench_setup moscowtime-pod-bench
 need wrk sqlite3
 upload=${UPLOAD:-0}
 s3rver_nice=${S3RVER_NICE:-19}
+[[ "$s3rver_nice" =~ ^-?[0-9]+$ ]] || { echo "S3RVER_NICE must be a nice value (19 by default), not '$s3rver_nice'" >&2; exit 1; }
 case $upload in 0 | 1) ;; *) echo "UPLOAD is 0 or 1, not $upload" >&2; exit 2 ;; esac
 network=${NETWORK:-host}
 case $network in host | slirp4netns) ;; *) echo "NETWORK is host or slirp4netns, not $network" >&2; exit 2 ;; esac
@@ -77,8 +78,8 @@ podman_cleanup() {
   podman image prune -f >/dev/null 2>&1 || true # the untagged build stages
   pkill -P "$watchdog" 2>/dev/null || true
   kill "$watchdog" 2>/dev/null || true
+  [ -z "$s3_dir" ] || rm -rf "$s3_dir" || true
   bench_cleanup
-  [ -z "$s3_dir" ] || rm -rf "$s3_dir"
 }
 trap podman_cleanup EXIT
 trap 'exit 143' TERM INT
@@ -177,7 +178,10 @@ if [ "$upload" = 1 ]; then
   s3_dir=$(mktemp -d /dev/shm/moscowtime-pod-bench-s3rver.XXXXXX)
   # In a cluster the object store runs on other machines; here it shares the two cores with the pod
   # and with wrk. At nice 19 it takes what the pod leaves, and so does not charge the store's own
-  # work (parsing, hashing and writing each upload) to GET /. S3RVER_NICE=0 charges it.
+  # work (parsing, hashing and writing each upload) to GET /; S3RVER_NICE=0 charges it. That holds
+  # where this shell is in the root CPU cgroup (cgroup v1, as on the development VM), whose tasks
+  # compete with podman's cgroups: in a cgroup of its own a nice value weighs s3rver against its
+  # neighbours there only.
   nice -n "$s3rver_nice" node "$s3rver" -d "$s3_dir" -a 127.0.0.1 -p "$s3_port" --silent --configure-bucket backups >"$work/s3rver.log" 2>&1 &
   s3rver_pid=$!
   pids+=("$s3rver_pid")
@@ -280,7 +284,7 @@ cgroup_peak_mib() { # pid -> the peak memory of its memory cgroup (v1 or v2), pa
 }
 
 echo "GET / with wrk -t2 -c$connections -d${duration}s, $rounds rounds, rotating: ${variants[*]}..."
-wrk -t2 -c"$connections" -d15s "http://127.0.0.1:$web_port/" >/dev/null # warm-up (JIT tiers, page cache): shorter, the first round ran cold
+wrk -t2 -c"$connections" -d15s "http://127.0.0.1:$web_port/" >/dev/null # warm-up (JIT tiers, page cache); after 5 s the first round still ran cold
 results=()
 run() { # variant round
   local pid="" before=0 metrics sampler taken=- backup_ms=- health=- hwm=- cgroup=- stats=- rps p99 non2xx wal rss
@@ -372,8 +376,10 @@ paired() { # variant column -> median over the rounds of (variant / no sidecar, 
     sort -g | awk '{ x[NR] = $1 } END { if (NR) printf "%.2fx", (NR % 2 ? x[(NR + 1) / 2] : (x[NR / 2] + x[NR / 2 + 1]) / 2) }'
 }
 for column in 3 4; do
-  printf '%-28s' "$([ $column = 3 ] && echo "  paired, requests/s" || echo "  paired, p99")"
-  for v in "${variants[@]}"; do printf '%16s' "$([ "$v" = none ] && echo - || paired "$v" $column)"; done
+  if [ "$column" = 3 ]; then printf '%-28s' "  paired, requests/s"; else printf '%-28s' "  paired, p99"; fi
+  for v in "${variants[@]}"; do
+    if [ "$v" = none ]; then printf '%16s' -; else printf '%16s' "$(paired "$v" "$column")"; fi
+  done
   echo
 done
 row "largest -wal (KiB)" 6
