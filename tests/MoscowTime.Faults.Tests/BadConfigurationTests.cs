@@ -85,6 +85,30 @@ public sealed class BadConfigurationTests : IDisposable
         }
     }
 
+    /// <summary>A port already taken is a setup mistake too: a clear last line and exit 2, not the runtime's abort (134).</summary>
+    [Theory]
+    [InlineData("moscow-time-web")]
+    [InlineData("moscow-time-backup")]
+    public async Task A_port_already_in_use_ends_the_app_with_the_reason_and_exit_2(string name)
+    {
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var address = $"http://127.0.0.1:{((IPEndPoint)taken.LocalEndpoint).Port}";
+        var web = name == "moscow-time-web";
+        string[] args = web
+            ? ["--urls", address, $"--Visits:DatabasePath={_dir.File("visits.db")}", $"--POD_NAME={Apps.PodName}", "--Logging:LogLevel:Default=Warning"]
+            : ["--urls", address, $"--Backup:DatabasePath={_dir.File("visits.db")}", $"--Backup:Directory={_dir.File("backups")}",
+               "--Backup:Interval=00:00:10", "--Logging:LogLevel:Default=Warning"];
+
+        var (exitCode, output) = await Apps.RunToEndAsync(web ? ChildProcess.WebApp : ChildProcess.Sidecar, _dir.Path, args);
+
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.True(exitCode == 2, $"exit code {exitCode}, not 2:\n{output}");
+        Assert.True(lines.Length > 0 && lines[^1].StartsWith($"{name}: cannot listen: ", StringComparison.Ordinal)
+            && lines[^1].Contains(address, StringComparison.Ordinal) && lines[^1].Contains("address already in use", StringComparison.OrdinalIgnoreCase),
+            $"the last line does not name the address and the reason:\n{output}");
+    }
+
     private async Task AssertRefusedAsync(string assembly, string name, string[] validArgs, string option, string value)
     {
         var file = _dir.File("a-file");

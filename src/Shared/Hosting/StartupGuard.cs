@@ -44,6 +44,14 @@ internal static class StartupGuard
             await Console.Error.WriteLineAsync($"{name}: invalid configuration: urls: {ex.Message}");
             return ConfigurationError;
         }
+        catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+        {
+            // Another process (or container of the pod) has the port. Kestrel and the host have
+            // logged it already, with the stack; this line closes the log with the reason, and
+            // the exit code says "fix the setup" rather than the runtime's abort (134).
+            await Console.Error.WriteLineAsync($"{name}: cannot listen: {ex.Message} Another process has that port; set urls (or ASPNETCORE_HTTP_PORTS) to a free one");
+            return ConfigurationError;
+        }
     }
 
     /// <summary>
