@@ -148,7 +148,10 @@ public static class NamespaceGraph
                     il.Offset += 8;
                     break;
                 case OperandType.InlineSwitch:
-                    il.Offset += 4 * il.ReadInt32();
+                    // Read the count first: in `il.Offset += 4 * il.ReadInt32()` the offset is read
+                    // before the count is, and the count's own 4 bytes were skipped back over.
+                    var targets = il.ReadInt32();
+                    il.Offset += 4 * targets;
                     break;
                 default:
                     il.Offset += 4;
