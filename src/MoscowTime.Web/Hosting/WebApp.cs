@@ -9,21 +9,14 @@ public static class WebApp
 
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = CreateBuilder(args);
+        // appsettings.json ships beside the binary; data paths stay relative to the working directory.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.UseDefaultUrl(DefaultPort);
+        builder.AddWebServices();
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.MapWebEndpoints();
         return app;
-    }
-
-    /// <summary>Every service of the app, no endpoint yet: the benchmark's render-only reference maps its own GET /.</summary>
-    public static WebApplicationBuilder CreateBuilder(string[] args)
-    {
-        // appsettings.json ships beside the binary; data paths stay relative to the working directory.
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-        builder.UseDefaultUrl(DefaultPort);
-        builder.AddWebServices();
-        return builder;
     }
 }
