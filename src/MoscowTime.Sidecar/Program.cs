@@ -1,10 +1,35 @@
-using MoscowTime.Hosting;
+using MoscowTime.ServiceDefaults;
+using MoscowTime.Sidecar.Apis;
 using MoscowTime.Sidecar.Hosting;
+using MoscowTime.Sidecar.Observability;
 using MoscowTime.Sidecar.Restore;
 
-if (args is [RestoreCommand.Verb, .. var rest])
-{
-    return await StartupGuard.RunAsync(RestoreCommand.Name, () => RestoreCommand.RunAsync(rest));
-}
+namespace MoscowTime.Sidecar;
 
-return await StartupGuard.RunAsync("moscow-time-backup", () => SidecarApp.Build(args));
+/// <summary>
+/// The backup sidecar: <see cref="Main"/> runs it, or with <c>restore</c> the init container's job;
+/// tests call <see cref="Build"/> with their own address, clock and paths.
+/// </summary>
+public static class SidecarApp
+{
+    public const int DefaultPort = 8081;
+
+    public static Task<int> Main(string[] args) => args is [RestoreCommand.Verb, .. var rest]
+        ? StartupGuard.RunAsync(RestoreCommand.Name, () => RestoreCommand.RunAsync(rest))
+        : StartupGuard.RunAsync("moscow-time-backup", () => Build(args));
+
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        // appsettings.json ships beside the binary; data paths stay relative to the working directory.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.AddServiceDefaults(DefaultPort);
+        builder.AddSidecarServices();
+        builder.AddSidecarMetrics();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.MapHealthApi();
+        app.MapDefaultEndpoints();
+        return app;
+    }
+}

@@ -3,15 +3,17 @@ namespace MoscowTime.Architecture.Tests;
 /// <summary>
 /// Dependencies run one way inside each assembly: a namespace that uses another is never used by
 /// it, directly or round a longer loop. Within the web app: Apis and Pages use Cluster, Cluster
-/// uses Pods and Storage; Hosting, the composition root, uses everything and nothing uses it.
+/// uses Pods and Storage; the app's root namespace (Program.cs) composes it from its Hosting
+/// registrations and everything else, and nothing uses either.
 /// </summary>
 public class NamespaceDependencyTests
 {
     public static TheoryData<string> Assemblies() =>
     [
-        typeof(Web.Hosting.WebApp).Assembly.Location,
+        typeof(Web.WebApp).Assembly.Location,
         typeof(Storage.VisitWriter).Assembly.Location,
-        typeof(Sidecar.Hosting.SidecarApp).Assembly.Location,
+        typeof(Sidecar.SidecarApp).Assembly.Location,
+        typeof(ServiceDefaults.StartupGuard).Assembly.Location,
     ];
 
     [Theory]
@@ -36,27 +38,27 @@ public class NamespaceDependencyTests
     }
 
     [Theory]
-    [InlineData("MoscowTime.Web.Hosting")]
-    [InlineData("MoscowTime.Sidecar.Hosting")]
+    [InlineData("MoscowTime.Web")]
+    [InlineData("MoscowTime.Sidecar")]
     public void Nothing_in_an_app_uses_its_composition_root(string root)
     {
-        var assembly = root.StartsWith("MoscowTime.Web", StringComparison.Ordinal)
-            ? typeof(Web.Hosting.WebApp).Assembly
-            : typeof(Sidecar.Hosting.SidecarApp).Assembly;
+        var assembly = root == "MoscowTime.Web" ? typeof(Web.WebApp).Assembly : typeof(Sidecar.SidecarApp).Assembly;
+        var registrations = root + ".Hosting";
         var graph = NamespaceGraph.Of(assembly.Location, "MoscowTime");
 
-        Assert.Contains(root, graph.Keys);
+        Assert.Contains(registrations, graph[root]);
         Assert.Empty(graph.Where(pair => pair.Key != root && pair.Value.Contains(root)).Select(pair => pair.Key));
+        Assert.Empty(graph.Where(pair => pair.Key != root && pair.Value.Contains(registrations)).Select(pair => pair.Key));
     }
 
     [Fact]
     public void The_web_app_namespaces_point_the_expected_way()
     {
-        var graph = NamespaceGraph.Of(typeof(Web.Hosting.WebApp).Assembly.Location, "MoscowTime");
+        var graph = NamespaceGraph.Of(typeof(Web.WebApp).Assembly.Location, "MoscowTime");
 
         // Proves the reader sees uses at all, in signatures and in method bodies alike.
         Assert.Contains("MoscowTime.Web.Cluster", graph["MoscowTime.Web.Apis"]);
-        Assert.Contains("MoscowTime.Web.Cluster", graph["MoscowTime.Web.Hosting"]);
+        Assert.Contains("MoscowTime.Web.Cluster", graph["MoscowTime.Web"]);
     }
 }
 

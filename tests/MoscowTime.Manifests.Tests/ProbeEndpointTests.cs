@@ -2,15 +2,14 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using MoscowTime.Manifests.Tests.Rendering;
+using MoscowTime.Sidecar;
 using MoscowTime.Sidecar.Backups;
-using MoscowTime.Sidecar.Hosting;
 using MoscowTime.Sidecar.Restore;
 using MoscowTime.Testing;
+using MoscowTime.Web;
 using MoscowTime.Web.Cluster;
-using MoscowTime.Web.Hosting;
 
 namespace MoscowTime.Manifests.Tests;
 
@@ -103,17 +102,6 @@ public sealed class ProbeEndpointTests
         var exitCode = await RestoreCommand.RunAsync(ManifestSettings(
             "restore", ("Backup:DatabasePath", data.File("visits.db")), ("Backup:Directory", data.File("backups"))));
         Assert.Equal(0, exitCode);
-    }
-
-    [Fact]
-    public async Task Termination_grace_covers_the_web_apps_pause_and_shutdown_timeout()
-    {
-        using var data = new TempDirectory("manifest-grace-web");
-        await using var web = await StartWeb(data);
-        var shutdownTimeout = web.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout;
-
-        var needed = StatefulSetTests.PreStopSleepSeconds(Rendered, "web") + shutdownTimeout.TotalSeconds;
-        Assert.True(Rendered.Pod.TerminationGracePeriodSeconds >= needed, $"grace {Rendered.Pod.TerminationGracePeriodSeconds} s, web needs {needed} s");
     }
 
     [Fact]

@@ -5,7 +5,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using MoscowTime.Sidecar.Backups;
-using MoscowTime.Sidecar.Hosting;
 using MoscowTime.Testing;
 
 namespace MoscowTime.Sidecar.Tests;

@@ -230,7 +230,7 @@ public sealed class ClusterTests : IAsyncDisposable
     private async Task<LoopbackApp> StartPodAsync(string pod, string url, string[] args, Action<IServiceCollection>? services = null)
     {
         var app = await LoopbackApp.StartAtAsync(url,
-            a => Hosting.WebApp.Build(a, builder => services?.Invoke(builder.Services)),
+            a => WebApp.Build(a, builder => services?.Invoke(builder.Services)),
             [$"--Visits:DatabasePath={_dir.File(pod + ".db")}", $"--POD_NAME={pod}", "--Logging:LogLevel:Default=Warning",
              $"--Cluster:BreakDuration={BreakDuration}",
              // Defaults for the tests not about timing: a loaded machine answers late, not never.

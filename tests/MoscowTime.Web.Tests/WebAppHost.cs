@@ -1,7 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using MoscowTime.Testing;
-using MoscowTime.Web.Hosting;
 
 namespace MoscowTime.Web.Tests;
 

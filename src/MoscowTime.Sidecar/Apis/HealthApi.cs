@@ -1,5 +1,4 @@
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using MoscowTime.Hosting;
+using MoscowTime.ServiceDefaults;
 
 namespace MoscowTime.Sidecar.Apis;
 
@@ -10,16 +9,8 @@ public static class HealthApi
 
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
     {
-        app.MapHealthChecks("/livez", new HealthCheckOptions
-        {
-            Predicate = check => check.Tags.Contains(LiveTag),
-            ResponseWriter = HealthJson.WriteAsync,
-        }).WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]));
-        app.MapHealthChecks("/healthz", new HealthCheckOptions
-        {
-            Predicate = check => check.Tags.Contains(BackupTag),
-            ResponseWriter = HealthJson.WriteAsync,
-        }).WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]));
+        app.MapProbe("/livez", LiveTag);
+        app.MapProbe("/healthz", BackupTag);
         return app;
     }
 }

@@ -2,12 +2,19 @@ using Microsoft.Extensions.Options;
 using MoscowTime.Sidecar.Apis;
 using MoscowTime.Sidecar.Backups;
 using MoscowTime.Sidecar.Health;
-using MoscowTime.Sidecar.Observability;
 
 namespace MoscowTime.Sidecar.Hosting;
 
 public static class SidecarServices
 {
+    /// <summary>
+    /// How long SIGTERM waits for the final backup and its upload. The kubelet sends SIGKILL once
+    /// the pod's terminationGracePeriodSeconds have passed, counted from before the container's
+    /// preStop pause: the pause and this must fit inside it (ShutdownGraceTests renders the
+    /// manifests and checks).
+    /// </summary>
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(15);
+
     public static WebApplicationBuilder AddSidecarServices(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -25,11 +32,8 @@ public static class SidecarServices
         services.AddHealthChecks()
             .AddCheck<WorkerLivenessCheck>("worker", tags: [HealthApi.LiveTag])
             .AddCheck<BackupFreshnessCheck>("backups", tags: [HealthApi.BackupTag]);
-        builder.AddSidecarMetrics();
 
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
-        // Room for the final backup after SIGTERM, inside Kubernetes' default 30 s grace period.
-        services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(25));
+        services.Configure<HostOptions>(host => host.ShutdownTimeout = ShutdownTimeout);
         return builder;
     }
 }

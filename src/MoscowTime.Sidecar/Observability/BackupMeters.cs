@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
-using MoscowTime.Hosting;
+using MoscowTime.ServiceDefaults;
 using MoscowTime.Sidecar.Backups;
 using MoscowTime.Sidecar.Health;
 using MoscowTime.Sidecar.Remote;

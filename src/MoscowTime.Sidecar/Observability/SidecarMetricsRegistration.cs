@@ -1,4 +1,5 @@
-using MoscowTime.Hosting;
+using MoscowTime.ServiceDefaults;
+using MoscowTime.Sidecar.Remote;
 
 namespace MoscowTime.Sidecar.Observability;
 
@@ -7,11 +8,9 @@ public static class SidecarMetricsRegistration
     /// <summary>/metrics: the backup figures, and the remote ones when a remote is configured.</summary>
     public static WebApplicationBuilder AddSidecarMetrics(this WebApplicationBuilder builder)
     {
-        var remote = !string.IsNullOrWhiteSpace(builder.Configuration[$"{Remote.RemoteOptions.Section}:Url"]);
+        var remote = !string.IsNullOrWhiteSpace(builder.Configuration[$"{RemoteOptions.Section}:Url"]);
         builder.Services.AddSingleton<BackupMeters>();
-        // The instruments only report when observed: create them with the exporter, before the first scrape.
-        builder.Services.AddMoscowTimeMetrics(remote ? [.. BackupMeters.Exported, .. BackupMeters.ExportedRemote] : BackupMeters.Exported,
-            (services, _) => services.GetRequiredService<BackupMeters>());
-        return builder;
+        return builder.AddPrometheusMetrics(remote ? [.. BackupMeters.Exported, .. BackupMeters.ExportedRemote] : BackupMeters.Exported,
+            services => services.GetRequiredService<BackupMeters>());
     }
 }

@@ -1,8 +1,9 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using MoscowTime.Storage;
-using MoscowTime.Web.Cluster;
+using MoscowTime.Web.Apis;
 using MoscowTime.Web.Health;
 using MoscowTime.Web.Pages;
 using MoscowTime.Web.Pods;
@@ -12,6 +13,14 @@ namespace MoscowTime.Web.Hosting;
 
 public static class WebServices
 {
+    /// <summary>
+    /// How long SIGTERM waits for requests in flight and the visits they carry to commit. The kubelet
+    /// sends SIGKILL once the pod's terminationGracePeriodSeconds have passed, counted from before the
+    /// container's preStop pause: the pause and this must fit inside it (ShutdownGraceTests renders
+    /// the manifests and checks).
+    /// </summary>
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(20);
+
     public static WebApplicationBuilder AddWebServices(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -32,17 +41,13 @@ public static class WebServices
         services.AddHostedService(sp => sp.GetRequiredService<VisitWriter>());
 
         services.AddHealthChecks()
-            .AddCheck("self", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy("the process serves requests"), ["live"])
-            .AddCheck<DatabaseReadinessCheck>("database", tags: ["ready"]);
+            .AddCheck("self", () => HealthCheckResult.Healthy("the process serves requests"), [HealthApi.LiveTag])
+            .AddCheck<DatabaseReadinessCheck>("database", tags: [HealthApi.ReadyTag]);
 
-        services.AddCluster();
-        services.AddWebMeters();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
         // Kestrel reads only its endpoints from configuration; this lets operators tune
         // Kestrel__Limits__* (header timeout, sizes, connection counts) the same way.
         services.Configure<KestrelServerOptions>(builder.Configuration.GetSection("Kestrel"));
-        // Give in-flight visits time to commit before the host gives up on SIGTERM.
-        services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(20));
+        services.Configure<HostOptions>(host => host.ShutdownTimeout = ShutdownTimeout);
         return builder;
     }
 }

@@ -1,6 +1,6 @@
 using System.Text.Json;
-using MoscowTime.Sidecar.Hosting;
-using MoscowTime.Web.Hosting;
+using MoscowTime.Sidecar;
+using MoscowTime.Web;
 using static MoscowTime.Manifests.Tests.Monitoring.SiteWithMonitoring;
 
 namespace MoscowTime.Manifests.Tests.Monitoring;
