@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 namespace MoscowTime.Monitoring.Tests;
 
 /// <summary>
-/// The series the alerts read, in fresh processes (prometheus-net's registry is per process):
+/// The series the alerts read, in fresh processes (as the pods run them, not beside other tests):
 /// already there at 0 before anything happened, so the first rejected visit or failed pass is an
 /// increase that the alert sees, and then counting what happened one for one.
 /// </summary>

@@ -8,7 +8,7 @@ namespace MoscowTime.Web.Tests;
 
 /// <summary>
 /// Each series is compared before and after what the test did: the figures must move by exactly the
-/// visits and peer calls made. Each app reports only its own meters (MeterExporter), so these tests
+/// visits and peer calls made. Each app reports only its own meters (PrometheusExporter), so these tests
 /// run beside the others.
 /// </summary>
 public sealed class MetricsTests : IDisposable
