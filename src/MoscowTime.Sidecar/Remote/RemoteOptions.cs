@@ -35,5 +35,9 @@ public sealed class RemoteOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "00:05:00", ErrorMessage = "Backup:Remote:RetryDelay must be between {1} and {2}")]
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
 
-    public bool IsConfigured => !string.IsNullOrWhiteSpace(Url);
+    /// <summary>
+    /// Whether remote backups are on: the one place that decides it, read from configuration so that
+    /// the services, metrics and checks a remote needs are registered only then.
+    /// </summary>
+    public static bool IsConfigured(IConfiguration configuration) => !string.IsNullOrWhiteSpace(configuration[$"{Section}:{nameof(Url)}"]);
 }
