@@ -144,13 +144,9 @@ public sealed partial class DatabaseRestorer(IOptions<BackupOptions> options, Ba
         try
         {
             var stamp = Stamp();
-            if (database != Database.Missing)
+            if (MoveAside(path, database == Database.Missing ? $"orphaned-{stamp}" : $"corrupt-{stamp}") is { } aside)
             {
-                LogMovedAside(logger, path, MoveAside(path, $"corrupt-{stamp}"));
-            }
-            else if (MoveAsideCompanionsOnly(path, $"orphaned-{stamp}") is { } orphaned)
-            {
-                LogMovedAside(logger, $"{path}-wal/-shm", orphaned);
+                LogMovedAside(logger, database == Database.Missing ? $"{path}-wal/-shm" : path, aside);
             }
 
             Place(backup.Path, path, stamp);
@@ -169,36 +165,22 @@ public sealed partial class DatabaseRestorer(IOptions<BackupOptions> options, Ba
     private string Stamp() => time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
 
     /// <summary>
-    /// Renames the database and its -wal/-shm/-journal to <c>visits.db.&lt;label&gt;</c> and siblings:
-    /// a -wal left next to the restored file would be replayed into it and damage it, and together
-    /// the set still opens in sqlite3 for a post-mortem.
+    /// Renames the database (when there is one) and its -wal/-shm/-journal to <c>visits.db.&lt;label&gt;</c>
+    /// and siblings: a -wal left next to the restored file would be replayed into it and damage it,
+    /// and together the set still opens in sqlite3 for a post-mortem.
     /// </summary>
-    /// <returns>The new name of the database file.</returns>
-    private static string MoveAside(string database, string label)
+    /// <returns>The new name of the database file; null when there was nothing to move.</returns>
+    private static string? MoveAside(string database, string label)
     {
-        var aside = FreeName($"{database}.{label}");
-        foreach (var suffix in Companions)
-        {
-            if (File.Exists(database + suffix))
-            {
-                File.Move(database + suffix, aside + suffix);
-            }
-        }
-
-        File.Move(database, aside);
-        Posix.SyncDirectory(DirectoryOf(database));
-        return aside;
-    }
-
-    private static string? MoveAsideCompanionsOnly(string database, string label)
-    {
-        if (!Companions.Any(suffix => File.Exists(database + suffix)))
+        var present = Companions.Prepend("").Where(suffix => File.Exists(database + suffix)).ToList();
+        if (present.Count == 0)
         {
             return null;
         }
 
         var aside = FreeName($"{database}.{label}");
-        foreach (var suffix in Companions.Where(suffix => File.Exists(database + suffix)))
+        // The database last: until it moves, a crash leaves it where the next restore finds it.
+        foreach (var suffix in present.Skip(1).Append(present[0]))
         {
             File.Move(database + suffix, aside + suffix);
         }
