@@ -4,8 +4,9 @@ namespace MoscowTime.Sidecar.Remote;
 
 /// <summary>
 /// Configuration section <c>Backup:Remote</c> (environment: <c>Backup__Remote__Url</c> and so on).
-/// Off while <see cref="Url"/> is empty. Credentials are not options: the AWS SDK's default chain
-/// finds them (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, web identity, Pod Identity).
+/// Off while <see cref="Url"/> is empty. Credentials are not options, so that no options dump can
+/// show them: static keys come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (see
+/// <see cref="ObjectStore"/>), else the AWS SDK's default chain finds them (web identity, Pod Identity).
 /// </summary>
 public sealed class RemoteOptions
 {
