@@ -9,16 +9,18 @@ public static class DirectoryProbe
 {
     private const string ProbeName = ".write-check";
 
+    /// <summary>One page: a full disk refuses this even when it still has room for an empty file.</summary>
+    private const int PageBytes = 4096;
+
     /// <returns>Null when the directory is writable; otherwise the reason, naming the path.</returns>
     public static string? Check(string directory)
     {
         var probe = Path.Combine(directory, $"{ProbeName}-{Environment.ProcessId}");
         try
         {
-            using (var stream = new FileStream(probe, FileMode.Create, FileAccess.Write, FileShare.None, 4096, FileOptions.None))
+            using (var stream = new FileStream(probe, FileMode.Create, FileAccess.Write, FileShare.None, PageBytes, FileOptions.None))
             {
-                // One page: a full disk refuses this even when it still has room for an empty file.
-                stream.Write(new byte[4096]);
+                stream.Write(new byte[PageBytes]);
                 stream.Flush(flushToDisk: true);
             }
 
@@ -32,7 +34,10 @@ public static class DirectoryProbe
         }
     }
 
-    /// <summary>Checks a configured file path before the app starts; creates its directory.</summary>
+    /// <summary>
+    /// Checks a configured file path before the app starts, without touching the file system: the
+    /// directory is created by the first open (<see cref="SqliteDatabase.OpenWriter"/>).
+    /// </summary>
     /// <returns>Null when usable; otherwise one line naming the option and the problem.</returns>
     public static string? ValidateFilePath(string optionName, string? path)
     {
@@ -41,21 +46,33 @@ public static class DirectoryProbe
             return $"{optionName} is empty: set it to the SQLite file's path, e.g. /data/visits.db";
         }
 
-        string directory;
+        string full;
         try
         {
-            var full = Path.GetFullPath(path);
-            if (Directory.Exists(full))
+            full = Path.GetFullPath(path);
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            return $"{optionName} '{path}' is not a usable path: {ex.Message}";
+        }
+
+        if (Directory.Exists(full))
+        {
+            return $"{optionName} '{path}' is a directory; it must name a file, e.g. {Path.Combine(path, "visits.db")}";
+        }
+
+        // The nearest part of the path that exists must be a directory, or nothing can be created below it.
+        for (var directory = Path.GetDirectoryName(full); directory is not null; directory = Path.GetDirectoryName(directory))
+        {
+            if (File.Exists(directory))
             {
-                return $"{optionName} '{path}' is a directory; it must name a file, e.g. {Path.Combine(path, "visits.db")}";
+                return $"{optionName} '{path}': cannot create its directory: {directory} is a file";
             }
 
-            directory = Path.GetDirectoryName(full) ?? full;
-            Directory.CreateDirectory(directory);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            return $"{optionName} '{path}': cannot create its directory: {ex.Message}";
+            if (Directory.Exists(directory))
+            {
+                break;
+            }
         }
 
         return null;

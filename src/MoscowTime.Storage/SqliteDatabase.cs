@@ -6,23 +6,35 @@ namespace MoscowTime.Storage;
 public static class SqliteDatabase
 {
     /// <summary>
+    /// How long a statement waits for another connection's lock before SQLITE_BUSY: longer than any
+    /// commit or backup step holds one, short enough that a stuck lock surfaces as an error.
+    /// </summary>
+    private const int BusyTimeoutMilliseconds = 5000;
+
+    /// <summary>
     /// Opens the database for the single writer. WAL lets the sidecar read a snapshot while we
     /// write; synchronous=FULL makes a commit durable before a visit is acknowledged.
     /// </summary>
     /// <param name="create">
     /// True only on the first open of a process: a file that disappears while the app runs must
     /// surface as an error, not be replaced silently by an empty database that restarts the count at zero.
+    /// That first open also creates the file's directory.
     /// </param>
     public static SqliteConnection OpenWriter(string path, bool create)
     {
+        if (create)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        }
+
         var connection = new SqliteConnection(ConnectionString(path, create ? SqliteOpenMode.ReadWriteCreate : SqliteOpenMode.ReadWrite));
         try
         {
             connection.Open();
-            Execute(connection, """
+            Execute(connection, $"""
                 PRAGMA journal_mode = WAL;
                 PRAGMA synchronous = FULL;
-                PRAGMA busy_timeout = 5000;
+                PRAGMA busy_timeout = {BusyTimeoutMilliseconds};
                 -- The PVC is 10 MiB and also holds backups: checkpoint early and truncate the WAL after.
                 PRAGMA wal_autocheckpoint = 256;
                 PRAGMA journal_size_limit = 1048576;
@@ -43,7 +55,7 @@ public static class SqliteDatabase
         try
         {
             connection.Open();
-            Execute(connection, "PRAGMA busy_timeout = 5000;");
+            Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutMilliseconds};");
             return connection;
         }
         catch

@@ -35,7 +35,7 @@ public sealed class RemoteHealthTests : IAsyncLifetime, IDisposable
     {
         VisitsFile.Create(Database, visits: 3);
         await using var sidecar = await StartAsync();
-        var uploaded = await sidecar.UntilRemoteAsync(s => s.Uploads == 1, "the first upload");
+        var uploaded = await sidecar.UntilRemoteAsync(s => s.Taken == 1, "the first upload");
 
         var (status, body) = await sidecar.GetJsonAsync("/healthz");
 
@@ -45,7 +45,7 @@ public sealed class RemoteHealthTests : IAsyncLifetime, IDisposable
         Assert.Equal(1, body.GetProperty("remoteUploads").GetInt64());
         Assert.True(body.GetProperty("remoteNewestAgeSeconds").GetDouble() >= 0);
         Assert.Equal(System.Text.Json.JsonValueKind.Null, body.GetProperty("remoteLastError").ValueKind);
-        Assert.Contains($"{uploaded.NewestName} in s3://backups/{RemoteStore.PodFolder} holds every commit", body.GetProperty("reason").GetString(),
+        Assert.Contains($"{uploaded.Newest?.Name} in s3://backups/{RemoteStore.PodFolder} holds every commit", body.GetProperty("reason").GetString(),
             StringComparison.Ordinal);
         var metrics = await sidecar.App.Client.GetStringAsync("/metrics");
         Assert.Contains("moscowtime_backup_remote_uploads_total 1", metrics, StringComparison.Ordinal);
@@ -57,14 +57,14 @@ public sealed class RemoteHealthTests : IAsyncLifetime, IDisposable
     {
         VisitsFile.Create(Database, visits: 3);
         await using var sidecar = await StartAsync();
-        await sidecar.UntilRemoteAsync(s => s.Uploads == 1, "the first upload");
+        await sidecar.UntilRemoteAsync(s => s.Taken == 1, "the first upload");
 
         _store.Server.Stop();
         for (var pass = 1; pass <= 4; pass++)
         {
             VisitsFile.AddVisits(Database, 1);
             await sidecar.NextPassAsync();
-            await sidecar.UntilRemoteAsync(s => s.Failures >= pass, $"failed upload pass {pass}");
+            await sidecar.UntilRemoteAsync(s => s.Failed >= pass, $"failed upload pass {pass}");
         }
 
         Assert.Equal(5, sidecar.State.Status.Taken);
@@ -82,7 +82,7 @@ public sealed class RemoteHealthTests : IAsyncLifetime, IDisposable
 
         await _store.Server.StartAgainAsync();
         await sidecar.NextPassAsync();
-        await sidecar.UntilRemoteAsync(s => s.Uploads == 2 && s.LastError is null, "the upload once the store is back");
+        await sidecar.UntilRemoteAsync(s => s.Taken == 2 && s.LastError is null, "the upload once the store is back");
 
         var (up, _) = await sidecar.GetJsonAsync("/healthz");
         Assert.Equal(HttpStatusCode.OK, up);
@@ -95,5 +95,5 @@ public sealed class RemoteHealthTests : IAsyncLifetime, IDisposable
     public void Dispose() => _dir.Dispose();
 
     private Task<SidecarHost> StartAsync() =>
-        SidecarHost.StartAsync(Database, Backups, _time, waitForFirstPass: true, RemoteStore.WithCredentials(), _store.Args());
+        SidecarHost.StartAsync(Database, Backups, _time, _store.Args());
 }

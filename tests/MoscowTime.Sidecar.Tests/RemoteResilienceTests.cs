@@ -1,7 +1,9 @@
 using System.Net;
 using Amazon.S3;
 using Microsoft.Extensions.Time.Testing;
+using MoscowTime.Sidecar.Backups;
 using MoscowTime.Sidecar.Remote;
+using MoscowTime.Testing;
 using Polly.Timeout;
 
 namespace MoscowTime.Sidecar.Tests;
@@ -9,7 +11,9 @@ namespace MoscowTime.Sidecar.Tests;
 /// <summary>Which failures of the store are retried, and how the pauses between attempts grow, on a fake clock.</summary>
 public sealed class RemoteResilienceTests
 {
-    private static readonly RemoteOptions Options = new() { RetryDelay = TimeSpan.FromSeconds(1), AttemptTimeout = TimeSpan.FromSeconds(5) };
+    private static readonly TimeSpan FirstDelay = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
     public static TheoryData<Exception> Passing => new()
     {
@@ -32,30 +36,36 @@ public sealed class RemoteResilienceTests
     [MemberData(nameof(Passing))]
     public async Task A_passing_failure_is_tried_again_three_times_after_pauses_on_the_injected_clock(Exception failure)
     {
-        var time = new FakeTimeProvider();
+        var time = new WatchedClock();
         var delays = new List<TimeSpan>();
         var attempts = 0;
-        var pipeline = RemoteResilience.Create(Options, time, arguments => delays.Add(arguments.RetryDelay));
+        var pipeline = Retries.Create(AttemptTimeout, FirstDelay, RemoteFailure.IsTransient, time, arguments => delays.Add(arguments.RetryDelay));
 
         var run = pipeline.ExecuteAsync(_ =>
         {
-            attempts++;
+            Interlocked.Increment(ref attempts);
             throw failure;
         }, CancellationToken.None).AsTask();
-        var advanced = TimeSpan.Zero;
-        for (var step = 0; step < 2000 && !run.IsCompleted; step++)
+
+        // Each pause is a timer on the fake clock: the next attempt comes when, and only when, the
+        // clock has been moved on by the whole pause.
+        for (var retry = 0; !run.IsCompleted; retry++)
         {
-            time.Advance(TimeSpan.FromMilliseconds(100));
-            advanced += TimeSpan.FromMilliseconds(100);
-            await Task.Delay(1);
+            Assert.True(retry < Retries.MaxRetryAttempts, $"still running after {retry} retries; attempts: {Volatile.Read(ref attempts)}");
+            var pause = retry;
+            var timer = await Poll.UntilAsync(() => delays.Count > pause ? time.TimerFor(delays[pause]) : null, due => due is not null, Patience,
+                $"retry {pause + 1} waiting on the clock");
+            var attemptsBefore = Volatile.Read(ref attempts);
+            time.Advance(timer!.Value - TimeSpan.FromTicks(1));
+            Assert.Equal(attemptsBefore, Volatile.Read(ref attempts));
+            time.Advance(TimeSpan.FromTicks(1));
+            await Poll.UntilAsync(() => Volatile.Read(ref attempts) > attemptsBefore, Patience, $"attempt {attemptsBefore + 1} once the pause has passed");
         }
 
         await Assert.ThrowsAnyAsync<Exception>(() => run);
-        // The pauses passed on the fake clock only: the run ends once it has been moved on by their sum.
-        Assert.InRange(advanced, delays.Aggregate(TimeSpan.Zero, (sum, delay) => sum + delay), TimeSpan.FromSeconds(200));
-        Assert.Equal(1 + RemoteResilience.MaxRetryAttempts, attempts);
-        Assert.Equal(RemoteResilience.MaxRetryAttempts, delays.Count);
-        Assert.All(delays, delay => Assert.InRange(delay, TimeSpan.Zero, Options.RetryDelay * 8));
+        Assert.Equal(1 + Retries.MaxRetryAttempts, attempts);
+        Assert.Equal(Retries.MaxRetryAttempts, delays.Count);
+        Assert.All(delays, delay => Assert.InRange(delay, TimeSpan.Zero, FirstDelay * Retries.MaxDelayFactor));
     }
 
     [Theory]
@@ -63,7 +73,8 @@ public sealed class RemoteResilienceTests
     public async Task A_failure_that_waits_for_a_person_is_not_retried(Exception failure)
     {
         var attempts = 0;
-        var pipeline = RemoteResilience.Create(Options, new FakeTimeProvider(), _ => Assert.Fail("no retry expected"));
+        var pipeline = Retries.Create(AttemptTimeout, FirstDelay, RemoteFailure.IsTransient, new FakeTimeProvider(),
+            _ => Assert.Fail("no retry expected"));
 
         await Assert.ThrowsAnyAsync<Exception>(() => pipeline.ExecuteAsync(_ =>
         {
@@ -72,5 +83,21 @@ public sealed class RemoteResilienceTests
         }, CancellationToken.None).AsTask());
 
         Assert.Equal(1, attempts);
+    }
+
+    /// <summary>A fake clock that remembers the timers set on it, so a test advances it only once the code waits.</summary>
+    private sealed class WatchedClock : FakeTimeProvider
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<TimeSpan> _dueTimes = new();
+
+        /// <summary>The timer set for <paramref name="pause"/>, which a delay rounds to whole milliseconds.</summary>
+        public TimeSpan? TimerFor(TimeSpan pause) =>
+            _dueTimes.Where(due => (due - pause).Duration() < TimeSpan.FromMilliseconds(1)).Select(due => (TimeSpan?)due).FirstOrDefault();
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            _dueTimes.Enqueue(dueTime);
+            return base.CreateTimer(callback, state, dueTime, period);
+        }
     }
 }

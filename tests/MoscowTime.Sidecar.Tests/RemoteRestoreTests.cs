@@ -1,4 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using MoscowTime.Sidecar.Restore;
@@ -143,18 +142,18 @@ public sealed class RemoteRestoreTests : IAsyncLifetime, IDisposable
     public async Task A_store_that_cannot_be_asked_refuses_to_start_at_zero_and_names_the_cause(string fault, string cause)
     {
         await UploadAsync(10);
-        var (args, accessKey) = fault switch
+        var args = fault switch
         {
-            "bad-credentials" => (_store.Args(), "NOT-A-KEY"),
-            "missing-bucket" => (_store.Args(bucket: "no-such-bucket"), S3Server.AccessKey),
-            _ => (_store.Args(), S3Server.AccessKey),
+            "bad-credentials" => _store.Args(accessKey: "NOT-A-KEY"),
+            "missing-bucket" => _store.Args(bucket: "no-such-bucket"),
+            _ => _store.Args(),
         };
         if (fault == "unreachable")
         {
             _store.Server.Stop();
         }
 
-        Assert.Equal(1, await RestoreAsync(accessKey, args));
+        Assert.Equal(1, await RestoreAsync(args));
 
         Assert.False(File.Exists(Database));
         var critical = Assert.Single(_log.GetSnapshot(), r => r.Level == LogLevel.Critical);
@@ -185,14 +184,10 @@ public sealed class RemoteRestoreTests : IAsyncLifetime, IDisposable
         return keys;
     }
 
-    private Task<int> RestoreAsync() => RestoreAsync(S3Server.AccessKey, _store.Args());
+    private Task<int> RestoreAsync() => RestoreAsync(_store.Args());
 
-    private Task<int> RestoreAsync(string accessKey, string[] remote) =>
+    private Task<int> RestoreAsync(string[] remote) =>
         RestoreCommand.RunAsync(
             [$"--Backup:DatabasePath={Database}", $"--Backup:Directory={Backups}", "--Logging:LogLevel:Default=Information", .. remote],
-            builder =>
-            {
-                builder.Services.AddSingleton(RemoteStore.Credentials(accessKey));
-                builder.Logging.AddProvider(new FakeLoggerProvider(_log));
-            });
+            builder => builder.Logging.AddProvider(new FakeLoggerProvider(_log)));
 }

@@ -1,8 +1,8 @@
-using Amazon.Runtime;
-using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
+using MoscowTime.Sidecar.Backups;
 using MoscowTime.Sidecar.Remote;
 using MoscowTime.Testing;
 
@@ -24,20 +24,20 @@ internal sealed class RemoteStore : IAsyncDisposable
 
     public static async Task<RemoteStore> StartAsync(TempDirectory dir) => new(await S3Server.StartAsync(dir.File("s3")));
 
-    /// <summary>Settings for the sidecar or restore; retries every 10 ms so that a fake clock needs little pushing.</summary>
-    public string[] Args(string? endpoint = null, string bucket = S3Server.Bucket, string? pod = Pod) =>
+    /// <summary>
+    /// Settings for the sidecar or restore, credentials included as the environment would give them;
+    /// retries every 10 ms so that a fake clock needs little pushing.
+    /// </summary>
+    public string[] Args(string? endpoint = null, string bucket = S3Server.Bucket, string? pod = Pod, string accessKey = S3Server.AccessKey) =>
     [
+        $"--AWS_ACCESS_KEY_ID={accessKey}",
+        $"--AWS_SECRET_ACCESS_KEY={Secret}",
         $"--Backup:Remote:Url=s3://{bucket}/{Prefix}",
         $"--Backup:Remote:Endpoint={endpoint ?? Server.Endpoint}",
         $"--Backup:Remote:PodName={pod}",
         "--Backup:Remote:RetryDelay=00:00:00.010",
         "--Backup:Remote:AttemptTimeout=00:00:10",
     ];
-
-    public static AWSCredentials Credentials(string accessKey = S3Server.AccessKey) => new BasicAWSCredentials(accessKey, Secret);
-
-    public static Action<WebApplicationBuilder> WithCredentials(string accessKey = S3Server.AccessKey) =>
-        builder => builder.Services.AddSingleton(Credentials(accessKey));
 
     /// <summary>The product's own client, to put objects as the sidecar would (or would not).</summary>
     public ObjectStore Client(string pod = Pod) => new(new RemoteOptions
@@ -46,7 +46,7 @@ internal sealed class RemoteStore : IAsyncDisposable
         Endpoint = Server.Endpoint,
         PodName = pod,
         AttemptTimeout = TimeSpan.FromSeconds(10),
-    }, Credentials());
+    }, new ConfigurationBuilder().AddCommandLine(Args()).Build());
 
     /// <summary>Uploads a file as a confirmed backup of <paramref name="pod"/>: SHA-256 in its metadata.</summary>
     public async Task PutBackupAsync(string file, string? name = null, string pod = Pod)
@@ -73,7 +73,7 @@ internal static class RemoteSidecar
 {
     private static readonly TimeSpan PassTimeout = TimeSpan.FromSeconds(30);
 
-    public static RemoteStatus Remote(this SidecarHost host) => host.App.Services.GetRequiredService<RemoteState>().Status;
+    public static BackupStatus Remote(this SidecarHost host) => host.App.Services.GetRequiredKeyedService<BackupState>(BackupState.Remote).Status;
 
     public static RemoteOptions RemoteOptions(this SidecarHost host) => host.App.Services.GetRequiredService<IOptions<RemoteOptions>>().Value;
 
@@ -81,7 +81,7 @@ internal static class RemoteSidecar
     /// Waits until the upload loop reaches <paramref name="done"/>, moving a fake clock on in small
     /// steps meanwhile: retries wait on that clock.
     /// </summary>
-    public static Task<RemoteStatus> UntilRemoteAsync(this SidecarHost host, Func<RemoteStatus, bool> done, string what) =>
+    public static Task<BackupStatus> UntilRemoteAsync(this SidecarHost host, Func<BackupStatus, bool> done, string what) =>
         Poll.UntilAsync(() =>
         {
             var status = host.Remote();
@@ -94,6 +94,6 @@ internal static class RemoteSidecar
         }, done, PassTimeout, what);
 
     /// <summary>Waits for the upload pass that follows the local pass in hand.</summary>
-    public static Task<RemoteStatus> UntilRemotePassesAsync(this SidecarHost host, long passes) =>
-        host.UntilRemoteAsync(status => status.Passes >= passes, $"{passes} upload passes");
+    public static Task<BackupStatus> UntilRemotePassesAsync(this SidecarHost host, long passes) =>
+        host.UntilRemoteAsync(status => status.Taken + status.Skipped + status.Failed >= passes, $"{passes} upload passes");
 }

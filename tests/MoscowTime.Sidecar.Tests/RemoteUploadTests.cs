@@ -23,12 +23,12 @@ public sealed class RemoteUploadTests : IAsyncLifetime, IDisposable
         VisitsFile.Create(Database, visits: 7);
         await using var sidecar = await StartAsync();
 
-        var status = await sidecar.UntilRemoteAsync(s => s.Uploads == 1, "the first upload");
+        var status = await sidecar.UntilRemoteAsync(s => s.Taken == 1, "the first upload");
 
         var backup = Assert.Single(sidecar.Catalog.List());
         Assert.Equal([$"{RemoteStore.PodFolder}{backup.Name}"], _store.Keys());
         Assert.Equal(await File.ReadAllBytesAsync(backup.Path), await File.ReadAllBytesAsync(_store.Server.ObjectFile(_store.Keys()[0])));
-        Assert.Equal(backup.Name, status.NewestName);
+        Assert.Equal(backup.Name, status.Newest?.Name);
         Assert.Null(status.LastError);
     }
 
@@ -39,7 +39,7 @@ public sealed class RemoteUploadTests : IAsyncLifetime, IDisposable
         VisitsFile.Create(Database, visits: 7);
         await using var sidecar = await StartAsync(_store.Args(endpoint: proxy.Endpoint));
 
-        await sidecar.UntilRemoteAsync(s => s.Uploads == 1, "the first upload");
+        await sidecar.UntilRemoteAsync(s => s.Taken == 1, "the first upload");
 
         // R2, Ceph RGW and older MinIO refuse x-amz-checksum-* and aws-chunked; s3rver would keep
         // the chunk signatures inside the object.
@@ -62,11 +62,11 @@ public sealed class RemoteUploadTests : IAsyncLifetime, IDisposable
         await using var proxy = await S3FaultProxy.StartAsync(_store.Server.Endpoint);
         VisitsFile.Create(Database, visits: 7);
         await using var sidecar = await StartAsync(_store.Args(endpoint: proxy.Endpoint));
-        await sidecar.UntilRemoteAsync(s => s.Uploads == 1, "the first upload");
+        await sidecar.UntilRemoteAsync(s => s.Taken == 1, "the first upload");
         VisitsFile.AddVisits(Database, 1);
         await sidecar.NextPassAsync();
 
-        var status = await sidecar.UntilRemoteAsync(s => s.Uploads == 2, "the second upload");
+        var status = await sidecar.UntilRemoteAsync(s => s.Taken == 2, "the second upload");
 
         var names = sidecar.Catalog.List().Select(b => b.Name).Reverse().ToList();
         Assert.Equal(2, names.Count);
@@ -74,7 +74,7 @@ public sealed class RemoteUploadTests : IAsyncLifetime, IDisposable
         // The first pass asks whether a previous process sent it already; the second cannot find its name stored.
         Assert.Equal([$"HEAD {objects[0]}", $"PUT {objects[0]}", $"PUT {objects[1]}"],
             proxy.Log.Where(request => objects.Any(request.EndsWith)));
-        Assert.Equal(names[1], status.NewestName);
+        Assert.Equal(names[1], status.Newest?.Name);
         Assert.Null(status.LastError);
         foreach (var backup in sidecar.Catalog.List())
         {
@@ -90,15 +90,15 @@ public sealed class RemoteUploadTests : IAsyncLifetime, IDisposable
         VisitsFile.Create(Database, visits: 7);
         await using var sidecar = await StartAsync(_store.Args(endpoint: proxy.Endpoint));
 
-        var status = await sidecar.UntilRemoteAsync(s => s.Uploads == 1, "the upload confirmed by its read-back");
+        var status = await sidecar.UntilRemoteAsync(s => s.Taken == 1, "the upload confirmed by its read-back");
 
         var backup = Assert.Single(sidecar.Catalog.List());
         var key = $"{RemoteStore.PodFolder}{backup.Name}";
         Assert.Contains($"GET /{Testing.S3Server.Bucket}/{key}", proxy.Log);
         Assert.Equal([key], _store.Keys());
-        Assert.Equal(backup.Name, status.NewestName);
+        Assert.Equal(backup.Name, status.Newest?.Name);
         Assert.Null(status.LastError);
-        Assert.Equal(0, status.Failures);
+        Assert.Equal(0, status.Failed);
     }
 
     [Fact]
@@ -115,7 +115,7 @@ public sealed class RemoteUploadTests : IAsyncLifetime, IDisposable
         Assert.True(sidecar.State.Status.Failed >= 2, "the damaged database cannot be backed up");
         Assert.Empty(sidecar.Catalog.List());
         Assert.Empty(_store.Keys());
-        Assert.Equal(0, sidecar.Remote().Uploads);
+        Assert.Equal(0, sidecar.Remote().Taken);
     }
 
     [Fact]
@@ -124,7 +124,7 @@ public sealed class RemoteUploadTests : IAsyncLifetime, IDisposable
         VisitsFile.Create(Database, visits: 7);
         await using (var first = await StartAsync())
         {
-            await first.UntilRemoteAsync(s => s.Uploads == 1, "the first upload");
+            await first.UntilRemoteAsync(s => s.Taken == 1, "the first upload");
         }
 
         var key = Assert.Single(_store.Keys());
@@ -133,8 +133,8 @@ public sealed class RemoteUploadTests : IAsyncLifetime, IDisposable
         await using var second = await StartAsync();
         var status = await second.UntilRemotePassesAsync(1);
 
-        Assert.Equal(0, status.Uploads);
-        Assert.Equal(Path.GetFileName(key), status.NewestName);
+        Assert.Equal(0, status.Taken);
+        Assert.Equal(Path.GetFileName(key), status.Newest?.Name);
         Assert.NotNull(status.UpToDateAt);
         Assert.Equal([key], _store.Keys());
         Assert.Equal(uploadedAt, File.GetLastWriteTimeUtc(_store.Server.ObjectFile(key)));
@@ -153,7 +153,7 @@ public sealed class RemoteUploadTests : IAsyncLifetime, IDisposable
 
         for (var uploads = 1; uploads <= 3; uploads++)
         {
-            await sidecar.UntilRemoteAsync(s => s.Uploads == uploads, $"upload {uploads}");
+            await sidecar.UntilRemoteAsync(s => s.Taken == uploads, $"upload {uploads}");
             if (uploads < 3)
             {
                 VisitsFile.AddVisits(Database, 1);
@@ -176,9 +176,9 @@ public sealed class RemoteUploadTests : IAsyncLifetime, IDisposable
         VisitsFile.Create(Database, visits: 7);
         await using var sidecar = await StartAsync(_store.Args(endpoint: proxy.Endpoint));
 
-        var failed = await sidecar.UntilRemoteAsync(s => s.Failures >= 1, "the different object to be caught");
+        var failed = await sidecar.UntilRemoteAsync(s => s.Failed >= 1, "the different object to be caught");
 
-        Assert.Equal(0, failed.Uploads);
+        Assert.Equal(0, failed.Taken);
         Assert.Contains("does not read back", failed.LastError, StringComparison.Ordinal);
         Assert.Empty(_store.Keys());
         var (status, body) = await sidecar.GetJsonAsync("/healthz");
@@ -187,7 +187,7 @@ public sealed class RemoteUploadTests : IAsyncLifetime, IDisposable
 
         proxy.Fault = S3Fault.None;
         await sidecar.NextPassAsync();
-        var recovered = await sidecar.UntilRemoteAsync(s => s.Uploads == 1, "the upload through a faithful store");
+        var recovered = await sidecar.UntilRemoteAsync(s => s.Taken == 1, "the upload through a faithful store");
         Assert.Null(recovered.LastError);
         Assert.Single(_store.Keys());
     }
@@ -201,16 +201,16 @@ public sealed class RemoteUploadTests : IAsyncLifetime, IDisposable
         proxy.Fault = fault;
         VisitsFile.Create(Database, visits: 7);
         await using var sidecar = await StartAsync([.. _store.Args(endpoint: proxy.Endpoint), $"--Backup:Remote:AttemptTimeout={timeout}"]);
-        var failed = await sidecar.UntilRemoteAsync(s => s.Failures == 1, $"the pass to give up on {fault}");
+        var failed = await sidecar.UntilRemoteAsync(s => s.Failed == 1, $"the pass to give up on {fault}");
 
-        Assert.Equal(1 + Remote.RemoteResilience.MaxRetryAttempts, proxy.Requests);
+        Assert.Equal(1 + Sidecar.Backups.Retries.MaxRetryAttempts, proxy.Requests);
         Assert.Contains(reason, failed.LastError, StringComparison.Ordinal);
         VisitsFile.AddVisits(Database, 1);
         Assert.Equal(2, (await sidecar.NextPassAsync()).Taken); // while the next upload is in the same trouble
 
         proxy.Fault = S3Fault.None;
         await sidecar.NextPassAsync();
-        await sidecar.UntilRemoteAsync(s => s.Uploads == 1, "the upload once the store keeps up");
+        await sidecar.UntilRemoteAsync(s => s.Taken == 1, "the upload once the store keeps up");
     }
 
     [Theory]
@@ -221,13 +221,12 @@ public sealed class RemoteUploadTests : IAsyncLifetime, IDisposable
         await using var proxy = await S3FaultProxy.StartAsync(_store.Server.Endpoint);
         VisitsFile.Create(Database, visits: 7);
         // A HEAD that finds no bucket reads as no object; the PUT that follows names the bucket.
-        var (args, accessKey, expected, requests) = fault == "bad-credentials"
-            ? (_store.Args(endpoint: proxy.Endpoint), "NOT-A-KEY", "denied access to s3://backups/site/moscow-time-0/ (403", 1)
-            : (_store.Args(endpoint: proxy.Endpoint, bucket: "no-such-bucket"), Testing.S3Server.AccessKey, "bucket 'no-such-bucket' does not exist", 2);
-        await using var sidecar = await SidecarHost.StartAsync(Database, Backups, _time, waitForFirstPass: true,
-            RemoteStore.WithCredentials(accessKey), args);
+        var (args, expected, requests) = fault == "bad-credentials"
+            ? (_store.Args(endpoint: proxy.Endpoint, accessKey: "NOT-A-KEY"), "denied access to s3://backups/site/moscow-time-0/ (403", 1)
+            : (_store.Args(endpoint: proxy.Endpoint, bucket: "no-such-bucket"), "bucket 'no-such-bucket' does not exist", 2);
+        await using var sidecar = await SidecarHost.StartAsync(Database, Backups, _time, args);
 
-        var failed = await sidecar.UntilRemoteAsync(s => s.Failures == 1, "the pass to fail");
+        var failed = await sidecar.UntilRemoteAsync(s => s.Failed == 1, "the pass to fail");
 
         Assert.Contains(expected, failed.LastError, StringComparison.Ordinal);
         Assert.True(fault != "bad-credentials" || failed.LastError!.Contains("check the credentials", StringComparison.Ordinal), failed.LastError);
@@ -242,5 +241,5 @@ public sealed class RemoteUploadTests : IAsyncLifetime, IDisposable
 
     /// <param name="args">After the remote settings, so they can override them (an endpoint through a proxy).</param>
     private Task<SidecarHost> StartAsync(params string[] args) =>
-        SidecarHost.StartAsync(Database, Backups, _time, waitForFirstPass: true, RemoteStore.WithCredentials(), [.. _store.Args(), .. args]);
+        SidecarHost.StartAsync(Database, Backups, _time, [.. _store.Args(), .. args]);
 }

@@ -41,13 +41,8 @@ internal sealed class SidecarHost : IAsyncDisposable
         StartAsync(database, directory, time, waitForFirstPass: true, args);
 
     /// <param name="waitForFirstPass">False to return while the first pass may still be running.</param>
-    public static Task<SidecarHost> StartAsync(
-        string database, string directory, FakeTimeProvider? time, bool waitForFirstPass, params string[] args) =>
-        StartAsync(database, directory, time, waitForFirstPass, configure: null, args);
-
-    /// <param name="configure">More services, such as the credentials a remote store takes.</param>
-    public static async Task<SidecarHost> StartAsync(string database, string directory, FakeTimeProvider? time, bool waitForFirstPass,
-        Action<WebApplicationBuilder>? configure, params string[] args)
+    public static async Task<SidecarHost> StartAsync(
+        string database, string directory, FakeTimeProvider? time, bool waitForFirstPass, params string[] args)
     {
         var app = await LoopbackApp.StartAsync(
             a => SidecarApp.Build(a, builder =>
@@ -56,8 +51,6 @@ internal sealed class SidecarHost : IAsyncDisposable
                 {
                     builder.Services.AddSingleton<TimeProvider>(time);
                 }
-
-                configure?.Invoke(builder);
             }),
             [
                 $"--Backup:DatabasePath={database}",

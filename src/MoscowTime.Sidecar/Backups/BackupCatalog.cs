@@ -68,19 +68,11 @@ public sealed class BackupCatalog
         return new DateTimeOffset(takenAt, TimeSpan.Zero);
     }
 
-    /// <summary>The final name for a snapshot taken at <paramref name="takenAt"/>; never an existing file's.</summary>
-    public string PathFor(DateTimeOffset takenAt)
-    {
-        var at = Truncate(takenAt);
-        string path;
-        // Two snapshots in one millisecond happen only with a frozen test clock; a later stamp keeps both.
-        while (File.Exists(path = System.IO.Path.Combine(Directory, $"{_prefix}-{Stamp(at)}Z.db")))
-        {
-            at = at.AddMilliseconds(1);
-        }
-
-        return path;
-    }
+    /// <summary>
+    /// The final name for a snapshot taken at <paramref name="takenAt"/>, to the millisecond. Publishing
+    /// never overwrites, so a name already taken fails that backup rather than replace another.
+    /// </summary>
+    public string PathFor(DateTimeOffset takenAt) => System.IO.Path.Combine(Directory, $"{_prefix}-{Stamp(takenAt)}Z.db");
 
     /// <summary>
     /// Where a snapshot is written before it is verified. The leading dot and the suffix keep it out of
@@ -122,12 +114,6 @@ public sealed class BackupCatalog
         }
 
         return removed;
-    }
-
-    private static DateTimeOffset Truncate(DateTimeOffset at)
-    {
-        var utc = at.ToUniversalTime();
-        return new DateTimeOffset(utc.Ticks - (utc.Ticks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
     }
 
     private static string Stamp(DateTimeOffset at) => at.UtcDateTime.ToString(StampFormat, CultureInfo.InvariantCulture);

@@ -2,7 +2,6 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using MoscowTime.Storage;
 using Polly;
-using Polly.Retry;
 using Polly.Timeout;
 using SQLitePCL;
 
@@ -14,6 +13,15 @@ namespace MoscowTime.Sidecar.Backups;
 /// </summary>
 public sealed partial class BackupCycle : IDisposable
 {
+    /// <summary>The first pause before a retry: a lock the web app holds for one commit is gone by then.</summary>
+    public static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How often the final pass looks for the web app's last commits, at most.</summary>
+    private static readonly TimeSpan QuietPoll = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The final pass waits at most this many quiet periods for the database to settle.</summary>
+    private const int MaxQuietPeriods = 10;
+
     private readonly BackupOptions _options;
     private readonly BackupCatalog _catalog;
     private readonly LiveDatabase _live;
@@ -39,7 +47,7 @@ public sealed partial class BackupCycle : IDisposable
         _state = state;
         _time = time;
         _logger = logger;
-        _pipeline = BackupResilience.Create(_options, time, arguments =>
+        _pipeline = Retries.Create(_options.AttemptTimeout, FirstRetryDelay, IsTransient, time, arguments =>
             LogRetrying(logger, arguments.AttemptNumber + 1, arguments.RetryDelay.TotalMilliseconds, Describe(arguments.Outcome.Exception)));
     }
 
@@ -97,7 +105,7 @@ public sealed partial class BackupCycle : IDisposable
 
     /// <summary>
     /// Waits until the database has not changed for <see cref="BackupOptions.FinalBackupQuietPeriod"/>
-    /// (at most ten of them): the web app finishes its last commits on the same SIGTERM.
+    /// (at most <see cref="MaxQuietPeriods"/> of them): the web app finishes its last commits on the same SIGTERM.
     /// </summary>
     public async Task WaitForQuietAsync(CancellationToken cancellationToken)
     {
@@ -107,8 +115,8 @@ public sealed partial class BackupCycle : IDisposable
             return;
         }
 
-        var poll = TimeSpan.FromMilliseconds(Math.Min(100, quiet.TotalMilliseconds));
-        var giveUpAt = _time.GetUtcNow() + (quiet * 10);
+        var poll = quiet < QuietPoll ? quiet : QuietPoll;
+        var giveUpAt = _time.GetUtcNow() + (quiet * MaxQuietPeriods);
         var last = TryCurrentVersion();
         var quietSince = _time.GetUtcNow();
         while (_time.GetUtcNow() - quietSince < quiet && _time.GetUtcNow() < giveUpAt)
@@ -183,19 +191,20 @@ public sealed partial class BackupCycle : IDisposable
                     LogPruned(_logger, expired.Name, _options.Retain);
                 }
 
-                _state.Took(_catalog.List(), kept.SnapshotAt, kept.Duration);
+                _state.Took(kept.File, kept.SnapshotAt, kept.Duration);
+                _state.Found(_catalog.List());
                 break;
             case BackupOutcome.Unchanged { SameAs: { } same }:
                 LogSameAsNewest(_logger, _live.Path, same.Name);
-                _state.Skipped(nothingToBackUp: null);
+                _state.Skipped(_time.GetUtcNow());
                 break;
             case BackupOutcome.Unchanged:
                 LogUnchanged(_logger, _live.Path);
-                _state.Skipped(nothingToBackUp: null);
+                _state.Skipped(_time.GetUtcNow());
                 break;
             case BackupOutcome.NothingToBackUp nothing:
                 LogNothingToBackUp(_logger, nothing.Reason);
-                _state.Skipped(nothing.Reason);
+                _state.Skipped(_time.GetUtcNow(), nothingToBackUp: nothing.Reason);
                 break;
         }
     }
@@ -211,6 +220,18 @@ public sealed partial class BackupCycle : IDisposable
             return null;
         }
     }
+
+    /// <summary>
+    /// What passes by itself: a lock the web app holds for a moment (SQLITE_BUSY/LOCKED), a transient
+    /// I/O error, an attempt that ran out of time. A failed attempt has already deleted its temporary file.
+    /// </summary>
+    private static bool IsTransient(Exception exception) => exception switch
+    {
+        SqliteException sqlite => sqlite.SqliteErrorCode is raw.SQLITE_BUSY or raw.SQLITE_LOCKED or raw.SQLITE_IOERR,
+        FileNotFoundException or DirectoryNotFoundException => false,
+        IOException or TimeoutRejectedException => true,
+        _ => false,
+    };
 
     /// <summary>One line an operator can act on: what failed, on which path, in SQLite's or the OS's words.</summary>
     private string Describe(Exception? exception) => exception switch
@@ -259,5 +280,4 @@ public sealed partial class BackupCycle : IDisposable
 
     [LoggerMessage(LogLevel.Warning, "Abandoned the backup of {Database} in progress: shutting down; its temporary file is deleted")]
     private static partial void LogAbandoned(ILogger logger, string database);
-
 }

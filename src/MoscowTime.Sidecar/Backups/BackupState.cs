@@ -1,27 +1,33 @@
 namespace MoscowTime.Sidecar.Backups;
 
-/// <summary>What the backup loop knows, as of one moment; /healthz, /livez and /metrics read it.</summary>
+/// <summary>
+/// What a backup loop knows, as of one moment: the local loop about the backup directory, the upload
+/// loop about the store. /healthz, /livez and /metrics read it.
+/// </summary>
 public sealed record BackupStatus
 {
-    /// <summary>The newest kept backup, whether this process took it or found it at start.</summary>
+    /// <summary>The newest copy: a kept backup (taken, or found at start), or the newest one confirmed in the store.</summary>
     public BackupFile? Newest { get; init; }
 
+    /// <summary>Backups in the backup directory; the local loop's only.</summary>
     public int Kept { get; init; }
 
     /// <summary>
-    /// The last moment the loop confirmed that the backups hold every committed visit: by taking one,
-    /// by finding the database unchanged since the newest, or by finding no data to back up.
-    /// Freshness is measured from here, so a quiet night with no visits is not a stale backup.
+    /// The copies hold every commit as of this moment: a pass took one, or found nothing changed since
+    /// the newest. Freshness is measured from here, so a quiet night with no visits is not stale.
     /// </summary>
     public DateTimeOffset? UpToDateAt { get; init; }
 
-    /// <summary>Why the database needs no backup at all yet; null once it holds data.</summary>
+    /// <summary>Why there is nothing to copy at all yet; null once there is data.</summary>
     public string? NothingToBackUp { get; init; }
 
-    /// <summary>Why the last attempt failed; null once one succeeds.</summary>
+    /// <summary>Why the last pass failed; null once one succeeds.</summary>
     public string? LastError { get; init; }
 
     public DateTimeOffset? LastErrorAt { get; init; }
+
+    /// <summary>When this process last made a copy, and how long that took.</summary>
+    public DateTimeOffset? LastCopyAt { get; init; }
 
     public TimeSpan? LastDuration { get; init; }
 
@@ -30,12 +36,20 @@ public sealed record BackupStatus
     public long Failed { get; init; }
 }
 
-/// <summary>The backup loop's shared state: written by the worker only, read by any request.</summary>
-public sealed class BackupState(TimeProvider time)
+/// <summary>A backup loop's shared state: written by its loop only, read by any request.</summary>
+/// <param name="store">Where the copies are: null for the backup directory, the store's location for uploads.</param>
+public sealed class BackupState(TimeProvider time, string? store = null)
 {
+    /// <summary>The service key of the upload loop's state.</summary>
+    public const string Remote = "remote";
+
     private readonly Lock _gate = new();
     private BackupStatus _status = new();
     private long _heartbeatTicks = time.GetUtcNow().UtcTicks;
+
+    public string? Store => store;
+
+    public DateTimeOffset StartedAt { get; } = time.GetUtcNow();
 
     public BackupStatus Status => Volatile.Read(ref _status);
 
@@ -44,35 +58,36 @@ public sealed class BackupState(TimeProvider time)
 
     public void Beat() => Interlocked.Exchange(ref _heartbeatTicks, time.GetUtcNow().UtcTicks);
 
+    /// <summary>What the backup directory holds now.</summary>
     public void Found(IReadOnlyList<BackupFile> backups) =>
         Update(status => status with { Newest = backups.Count > 0 ? backups[0] : null, Kept = backups.Count });
 
-    public void Took(IReadOnlyList<BackupFile> backups, DateTimeOffset snapshotAt, TimeSpan duration) =>
-        Update(status => status with
+    public void Took(BackupFile newest, DateTimeOffset? upToDateAt, TimeSpan duration) =>
+        Update(status => Succeeded(status, newest, upToDateAt, nothingToBackUp: null) with
         {
-            Newest = backups.Count > 0 ? backups[0] : null,
-            Kept = backups.Count,
-            UpToDateAt = snapshotAt,
-            NothingToBackUp = null,
-            LastError = null,
-            LastErrorAt = null,
+            LastCopyAt = time.GetUtcNow(),
             LastDuration = duration,
             Taken = status.Taken + 1,
         });
 
-    /// <param name="nothingToBackUp">Why there is no data to back up; null when the data is unchanged since the newest backup.</param>
-    public void Skipped(string? nothingToBackUp) =>
-        Update(status => status with
-        {
-            UpToDateAt = time.GetUtcNow(),
-            NothingToBackUp = nothingToBackUp,
-            LastError = null,
-            LastErrorAt = null,
-            Skipped = status.Skipped + 1,
-        });
+    /// <param name="newest">The copy that already holds everything; null to keep the one known.</param>
+    /// <param name="nothingToBackUp">Why there is no data to copy; null when it is unchanged since the newest copy.</param>
+    public void Skipped(DateTimeOffset? upToDateAt, BackupFile? newest = null, string? nothingToBackUp = null) =>
+        Update(status => Succeeded(status, newest ?? status.Newest, upToDateAt, nothingToBackUp) with { Skipped = status.Skipped + 1 });
 
     public void Failed(string reason) =>
         Update(status => status with { LastError = reason, LastErrorAt = time.GetUtcNow(), Failed = status.Failed + 1 });
+
+    private static BackupStatus Succeeded(BackupStatus status, BackupFile? newest, DateTimeOffset? upToDateAt, string? nothingToBackUp) =>
+        status with
+        {
+            Newest = newest,
+            // The upload loop passes on the local loop's time, which is null until a local pass succeeds.
+            UpToDateAt = upToDateAt is { } at && (status.UpToDateAt is not { } known || at > known) ? at : status.UpToDateAt,
+            NothingToBackUp = nothingToBackUp,
+            LastError = null,
+            LastErrorAt = null,
+        };
 
     private void Update(Func<BackupStatus, BackupStatus> change)
     {

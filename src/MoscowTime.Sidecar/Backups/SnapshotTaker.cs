@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using MoscowTime.Sidecar.Files;
 using MoscowTime.Storage;
-using SQLitePCL;
 
 namespace MoscowTime.Sidecar.Backups;
 
@@ -10,16 +9,11 @@ namespace MoscowTime.Sidecar.Backups;
 /// Takes one consistent online backup: copy under a read transaction, fsync, verify, rename.
 /// </summary>
 /// <remarks>
-/// One path for every database: SQLite's online backup API copies from the sidecar's read-only
-/// connection straight into a temporary file, in steps so that a timeout or shutdown can stop it
-/// between them. A read transaction is opened before the first step and closed right after the last,
-/// so every step reads the same snapshot (a concurrent commit does not restart the copy, as it would
-/// without one), and the web app's checkpoints are held back only while pages are copied.
-/// Straight to the file, because the container's memory limit (128 MiB) is what bounds the sidecar:
-/// SQLite's page caches keep the copy's memory constant, while a copy held in memory first costs the
-/// database's size on top of the runtime (bench/pod.sh measured the sidecar at its limit that way
-/// with 10 MiB). The file is written without a journal and without syncs, into the page cache, and the
-/// one fsync comes after the read transaction has ended, so the web app's WAL does not wait for the disk.
+/// The copy goes straight to a file (<see cref="DatabaseSnapshot.CopyTo"/>), because the container's
+/// memory limit (128 MiB) is what bounds the sidecar: SQLite's page caches keep the copy's memory
+/// constant, while a copy held in memory first costs the database's size on top of the runtime.
+/// The read transaction ends right after the copy, so the web app's checkpoints are held back only
+/// while pages are copied; the fsync and the verification come after it.
 /// Nothing here lowers its priority or paces its writes: in a pod the web app and the sidecar are
 /// separate containers, whose CPU the kernel shares by their requests' weights and caps by their
 /// limits, and a nice value does not reach across that boundary.
@@ -28,9 +22,6 @@ namespace MoscowTime.Sidecar.Backups;
 /// </remarks>
 public sealed class SnapshotTaker(BackupCatalog catalog, TimeProvider time)
 {
-    /// <summary>4 MiB with 4 KiB pages: fine-grained enough to stop within milliseconds.</summary>
-    private const int PagesPerStep = 1024;
-
     /// <summary>Space left free for the web app's WAL (it is truncated to 1 MiB after checkpoints) and some slack.</summary>
     private const long ReservedBytes = 2 * 1024 * 1024;
 
@@ -56,8 +47,7 @@ public sealed class SnapshotTaker(BackupCatalog catalog, TimeProvider time)
         cancellationToken.ThrowIfCancellationRequested();
         var started = Stopwatch.GetTimestamp();
         var snapshotAt = time.GetUtcNow();
-        var read = live.BeginRead();
-        if (read is null)
+        if (live.BeginSnapshot() is not (var snapshot, var version))
         {
             return new BackupOutcome.NothingToBackUp(null, $"{live.Path} does not exist yet");
         }
@@ -66,17 +56,17 @@ public sealed class SnapshotTaker(BackupCatalog catalog, TimeProvider time)
         try
         {
             string final;
-            using (read)
+            using (snapshot)
             {
-                if (read.SchemaVersion == 0)
+                if (snapshot.SchemaVersion == 0)
                 {
-                    return new BackupOutcome.NothingToBackUp(read.Version, $"{live.Path} holds no data yet (schema not created)");
+                    return new BackupOutcome.NothingToBackUp(version, $"{live.Path} holds no data yet (schema not created)");
                 }
 
                 EnsureSpace(live.Path);
                 final = catalog.PathFor(snapshotAt);
                 temporary = catalog.TemporaryPathFor(final);
-                CopyToFile(read.Connection, temporary, cancellationToken);
+                snapshot.CopyTo(temporary, cancellationToken);
             }
 
             cancellationToken.ThrowIfCancellationRequested();
@@ -90,13 +80,13 @@ public sealed class SnapshotTaker(BackupCatalog catalog, TimeProvider time)
             if (sameAs is not null && SameContent(temporary, sameAs.Path))
             {
                 DeleteTemporary(temporary);
-                return new BackupOutcome.Unchanged(read.Version, sameAs);
+                return new BackupOutcome.Unchanged(version, sameAs);
             }
 
             cancellationToken.ThrowIfCancellationRequested();
             DurableFile.Publish(temporary, final);
             var file = new BackupFile(final, snapshotAt, new FileInfo(final).Length);
-            return new BackupOutcome.Kept(read.Version, file, snapshotAt, Stopwatch.GetElapsedTime(started));
+            return new BackupOutcome.Kept(version, file, snapshotAt, Stopwatch.GetElapsedTime(started));
         }
         catch
         {
@@ -107,43 +97,6 @@ public sealed class SnapshotTaker(BackupCatalog catalog, TimeProvider time)
 
             throw;
         }
-    }
-
-    private static void CopyToFile(SqliteConnection source, string temporary, CancellationToken cancellationToken)
-    {
-        using var destination = new SqliteConnection(SqliteDatabase.ConnectionString(temporary, SqliteOpenMode.ReadWriteCreate));
-        destination.Open();
-        // A journal would only protect a file we delete on any failure; we fsync it ourselves when done.
-        Execute(destination, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;");
-        var backup = raw.sqlite3_backup_init(destination.Handle, "main", source.Handle, "main");
-        if (backup is null)
-        {
-            SqliteException.ThrowExceptionForRC(raw.sqlite3_errcode(destination.Handle), destination.Handle);
-        }
-
-        int step;
-        try
-        {
-            do
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                step = raw.sqlite3_backup_step(backup, PagesPerStep);
-            }
-            while (step == raw.SQLITE_OK);
-        }
-        finally
-        {
-            raw.sqlite3_backup_finish(backup);
-        }
-
-        if (step != raw.SQLITE_DONE)
-        {
-            SqliteException.ThrowExceptionForRC(step, destination.Handle);
-        }
-
-        // The copied header still says WAL, as the source does. A backup is a single file that any
-        // sqlite3 opens read-only anywhere, without creating -wal and -shm files beside it.
-        Execute(destination, "PRAGMA journal_mode = DELETE;");
     }
 
     private static bool SameContent(string copy, string backup)
@@ -181,12 +134,5 @@ public sealed class SnapshotTaker(BackupCatalog catalog, TimeProvider time)
         {
             DurableFile.TryDelete(temporary + suffix);
         }
-    }
-
-    private static void Execute(SqliteConnection connection, string sql)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
     }
 }

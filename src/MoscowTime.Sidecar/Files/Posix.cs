@@ -52,16 +52,18 @@ internal static partial class Posix
         const int CurrentDirectory = -100; // AT_FDCWD
         const uint Wanted = 0x100; // STATX_INO
         const int NoSuchFile = 2; // ENOENT
-        Span<byte> buffer = stackalloc byte[256];
+        // struct statx: 256 bytes, stx_ino at 32, stx_dev_major and stx_dev_minor at 136 and 140.
+        const int Size = 256, Inode = 32, DeviceMajor = 136, DeviceMinor = 140;
+        Span<byte> buffer = stackalloc byte[Size];
         if (StatX(CurrentDirectory, path, 0, Wanted, ref MemoryMarshal.GetReference(buffer)) != 0)
         {
             return Marshal.GetLastPInvokeError() == NoSuchFile ? null : throw Failure("statx", path);
         }
 
         return new FileIdentity(
-            DeviceMajor: BitConverter.ToUInt32(buffer[136..]),
-            DeviceMinor: BitConverter.ToUInt32(buffer[140..]),
-            Inode: BitConverter.ToUInt64(buffer[32..]));
+            DeviceMajor: BitConverter.ToUInt32(buffer[DeviceMajor..]),
+            DeviceMinor: BitConverter.ToUInt32(buffer[DeviceMinor..]),
+            Inode: BitConverter.ToUInt64(buffer[Inode..]));
     }
 
     private static IOException Failure(string call, string path)

@@ -14,20 +14,20 @@ public sealed class BackupFreshnessCheck(BackupState state, IOptions<BackupOptio
     {
         var status = state.Status;
         var now = time.GetUtcNow();
-        var freshness = BackupFreshness.Evaluate(status, options.Value, now);
+        var freshness = Freshness.Evaluate(state, options.Value.EffectiveMaxAge, now);
         var newest = status.Newest;
         var data = new Dictionary<string, object?>
         {
             ["database"] = options.Value.DatabasePath,
             ["directory"] = options.Value.Directory,
-            ["lastBackupTime"] = newest is null ? null : BackupFreshness.Utc(newest.TakenAt),
+            ["lastBackupTime"] = newest is null ? null : Freshness.Utc(newest.TakenAt),
             ["lastBackupFile"] = newest?.Name,
             ["lastBackupSizeBytes"] = newest?.Size,
             ["lastBackupAgeSeconds"] = newest is null ? null : Math.Round((now - newest.TakenAt).TotalSeconds, 1),
-            ["upToDateAt"] = status.UpToDateAt is { } upToDate ? BackupFreshness.Utc(upToDate) : null,
+            ["upToDateAt"] = status.UpToDateAt is { } upToDate ? Freshness.Utc(upToDate) : null,
             ["kept"] = status.Kept,
             ["lastError"] = status.LastError,
-            ["lastErrorTime"] = status.LastErrorAt is { } failedAt ? BackupFreshness.Utc(failedAt) : null,
+            ["lastErrorTime"] = status.LastErrorAt is { } failedAt ? Freshness.Utc(failedAt) : null,
             ["maxAgeSeconds"] = options.Value.EffectiveMaxAge.TotalSeconds,
         };
         return Task.FromResult(new HealthCheckResult(

@@ -11,6 +11,9 @@ namespace MoscowTime.Sidecar.Health;
 public sealed class WorkerLivenessCheck(BackupWorker worker, BackupState state, IOptions<BackupOptions> options, TimeProvider time)
     : IHealthCheck
 {
+    /// <summary>Beyond the longest legitimate pass: a pool thread that starts late, a slow fsync.</summary>
+    private static readonly TimeSpan Slack = TimeSpan.FromSeconds(30);
+
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         if (worker.ExecuteTask is { IsCompleted: true } stopped)
@@ -19,7 +22,7 @@ public sealed class WorkerLivenessCheck(BackupWorker worker, BackupState state, 
         }
 
         // A pass may take every attempt with its timeout and backoff; only beyond that is it stuck.
-        var limit = options.Value.Interval + BackupResilience.LongestPass(options.Value) + TimeSpan.FromSeconds(30);
+        var limit = options.Value.Interval + Retries.LongestRun(options.Value.AttemptTimeout, BackupCycle.FirstRetryDelay) + Slack;
         var since = time.GetUtcNow() - state.Heartbeat;
         return Task.FromResult(since > limit
             ? HealthCheckResult.Unhealthy($"the backup loop has made no progress for {since.TotalSeconds:F0} s (limit {limit.TotalSeconds:F0} s)")

@@ -1,4 +1,3 @@
-using Amazon.Runtime;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using MoscowTime.Sidecar.Apis;
@@ -18,15 +17,16 @@ public static class RemoteBackupRegistration
     public static WebApplicationBuilder AddRemoteBackups(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddRemoteOptions();
-        services.AddSingleton<RemoteState>();
+        services.AddRemoteOptions(builder.Configuration);
         services.AddSingleton<BackupPassSignal>();
-        if (string.IsNullOrWhiteSpace(builder.Configuration[$"{RemoteOptions.Section}:Url"]))
+        if (!RemoteOptions.IsConfigured(builder.Configuration))
         {
             return builder;
         }
 
-        services.AddSingleton(sp => new ObjectStore(sp.GetRequiredService<IOptions<RemoteOptions>>().Value, sp.GetService<AWSCredentials>()));
+        services.AddSingleton(sp => new ObjectStore(sp.GetRequiredService<IOptions<RemoteOptions>>().Value, sp.GetRequiredService<IConfiguration>()));
+        services.AddKeyedSingleton(BackupState.Remote, (sp, _) =>
+            new BackupState(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ObjectStore>().Location.ToString()));
         services.AddSingleton<RemoteUploader>();
         services.AddHostedService<RemoteBackupWorker>();
         services.AddHealthChecks().AddCheck<RemoteBackupCheck>("remote", tags: [HealthApi.BackupTag]);

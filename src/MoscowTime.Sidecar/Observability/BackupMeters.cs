@@ -3,13 +3,12 @@ using Microsoft.Extensions.Options;
 using MoscowTime.ServiceDefaults;
 using MoscowTime.Sidecar.Backups;
 using MoscowTime.Sidecar.Health;
-using MoscowTime.Sidecar.Remote;
 
 namespace MoscowTime.Sidecar.Observability;
 
 /// <summary>
 /// The sidecar's figures as observable instruments: read from <see cref="BackupState"/> and
-/// <see cref="RemoteState"/> when Prometheus scrapes, so they always agree with /healthz.
+/// the upload loop's when Prometheus scrapes, so they always agree with /healthz.
 /// </summary>
 public sealed class BackupMeters : IDisposable
 {
@@ -48,8 +47,9 @@ public sealed class BackupMeters : IDisposable
     private readonly Meter _meter;
     private readonly Meter? _remoteMeter;
 
+    /// <param name="remote">Registered only when a remote is configured.</param>
     public BackupMeters(IMeterFactory meterFactory, BackupState state, IOptions<BackupOptions> options, TimeProvider time,
-        RemoteState remote, IOptions<RemoteOptions> remoteOptions)
+        [FromKeyedServices(BackupState.Remote)] BackupState? remote = null)
     {
         _meter = meterFactory.Create(MeterName);
         _meter.CreateObservableCounter("taken", () => state.Status.Taken, "{backup}", "Backups taken, verified and kept.");
@@ -61,25 +61,24 @@ public sealed class BackupMeters : IDisposable
         _meter.CreateObservableGauge("age", () => state.Status.Newest is { } newest ? (time.GetUtcNow() - newest.TakenAt).TotalSeconds : double.NaN,
             "s", "Age of the newest kept backup.");
         _meter.CreateObservableGauge("kept", () => state.Status.Kept, "{backup}", "Backups in the backup directory.");
-        _meter.CreateObservableGauge("healthy", () => BackupFreshness.Evaluate(state.Status, options.Value, time.GetUtcNow()).IsFresh ? 1 : 0,
+        _meter.CreateObservableGauge("healthy", () => Freshness.Evaluate(state, options.Value.EffectiveMaxAge, time.GetUtcNow()).IsFresh ? 1 : 0,
             description: "1 while /healthz answers 200, else 0.");
 
-        if (!remoteOptions.Value.IsConfigured)
+        if (remote is null)
         {
             return;
         }
 
-        var location = RemoteLocation.From(remoteOptions.Value);
         _remoteMeter = meterFactory.Create(RemoteMeterName);
-        _remoteMeter.CreateObservableCounter("uploads", () => remote.Status.Uploads, "{upload}", "Uploads confirmed to match the local backup.");
-        _remoteMeter.CreateObservableCounter("upload_failures", () => remote.Status.Failures, "{pass}", "Upload passes that failed.");
+        _remoteMeter.CreateObservableCounter("uploads", () => remote.Status.Taken, "{upload}", "Uploads confirmed to match the local backup.");
+        _remoteMeter.CreateObservableCounter("upload_failures", () => remote.Status.Failed, "{pass}", "Upload passes that failed.");
         _remoteMeter.CreateObservableGauge("age",
-            () => remote.Status.NewestTakenAt is { } takenAt ? (time.GetUtcNow() - takenAt).TotalSeconds : double.NaN,
+            () => remote.Status.Newest is { } newest ? (time.GetUtcNow() - newest.TakenAt).TotalSeconds : double.NaN,
             "s", "Age of the newest confirmed remote copy.");
         _remoteMeter.CreateObservableGauge("healthy",
-            () => RemoteFreshness.Evaluate(remote.Status, remote.StartedAt, location, options.Value, time.GetUtcNow()).IsFresh ? 1 : 0,
+            () => Freshness.Evaluate(remote, options.Value.EffectiveMaxAge, time.GetUtcNow()).IsFresh ? 1 : 0,
             description: "1 while the remote part of /healthz is fine, else 0.");
-        _remoteMeter.CreateObservableGauge("last_upload_duration", () => remote.Status.LastUploadDuration?.TotalSeconds ?? double.NaN, "s",
+        _remoteMeter.CreateObservableGauge("last_upload_duration", () => remote.Status.LastDuration?.TotalSeconds ?? double.NaN, "s",
             "Time the last upload and its confirmation took.");
     }
 

@@ -8,7 +8,7 @@ public static class SidecarMetricsRegistration
     /// <summary>/metrics: the backup figures, and the remote ones when a remote is configured.</summary>
     public static WebApplicationBuilder AddSidecarMetrics(this WebApplicationBuilder builder)
     {
-        var remote = !string.IsNullOrWhiteSpace(builder.Configuration[$"{RemoteOptions.Section}:Url"]);
+        var remote = RemoteOptions.IsConfigured(builder.Configuration);
         builder.Services.AddSingleton<BackupMeters>();
         return builder.AddPrometheusMetrics(remote ? [.. BackupMeters.Exported, .. BackupMeters.ExportedRemote] : BackupMeters.Exported,
             services => services.GetRequiredService<BackupMeters>());

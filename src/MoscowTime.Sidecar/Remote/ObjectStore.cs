@@ -15,17 +15,23 @@ public sealed record FileDigests(string Sha256, string Md5Hex, string Md5Base64)
 
 /// <summary>
 /// The few S3 calls remote backups make, on this pod's folder only. Each call is one attempt: the
-/// SDK's own retries are off, so that <see cref="RemoteResilience"/> decides, on the injected clock.
+/// SDK's own retries are off, so that <see cref="Backups.Retries"/> decides, on the injected clock.
 /// </summary>
 public sealed class ObjectStore : IDisposable
 {
     /// <summary>User metadata (<c>x-amz-meta-sha256</c>): the SHA-256 of the local file, in hex.</summary>
     public const string ChecksumKey = "sha256";
 
+    /// <summary>The signing region with an Endpoint and no region set: what S3-compatible stores expect.</summary>
+    private const string DefaultSigningRegion = "us-east-1";
+
+    /// <summary>The size of a copy buffer that stays out of the large-object heap.</summary>
+    private const int BufferBytes = 81920;
+
     private readonly AmazonS3Client _client;
 
-    /// <param name="credentials">Null for the SDK's default chain; an app that embeds the sidecar (or a test) may pass its own.</param>
-    public ObjectStore(RemoteOptions options, AWSCredentials? credentials = null)
+    /// <param name="configuration">Where static keys come from, when there are any; see <see cref="Credentials"/>.</param>
+    public ObjectStore(RemoteOptions options, IConfiguration configuration)
     {
         Location = RemoteLocation.From(options);
         var config = new AmazonS3Config
@@ -37,7 +43,7 @@ public sealed class ObjectStore : IDisposable
         {
             config.ServiceURL = options.Endpoint;
             config.ForcePathStyle = true;
-            config.AuthenticationRegion = string.IsNullOrWhiteSpace(options.Region) ? "us-east-1" : options.Region;
+            config.AuthenticationRegion = string.IsNullOrWhiteSpace(options.Region) ? DefaultSigningRegion : options.Region;
             // Many S3-compatible stores reject the 2025 default x-amz-checksum-* headers and
             // aws-chunked bodies; the Content-MD5 and ETag that every S3 store has known since
             // 2006 (or our own SHA-256 read-back) confirm what was stored instead.
@@ -49,7 +55,7 @@ public sealed class ObjectStore : IDisposable
             config.RegionEndpoint = RegionEndpoint.GetBySystemName(options.Region);
         }
 
-        _client = credentials is null ? new AmazonS3Client(config) : new AmazonS3Client(credentials, config);
+        _client = Credentials(configuration) is { } credentials ? new AmazonS3Client(credentials, config) : new AmazonS3Client(config);
     }
 
     public RemoteLocation Location { get; }
@@ -98,9 +104,9 @@ public sealed class ObjectStore : IDisposable
     public Task<(string Received, string? Recorded)> DownloadAsync(string name, string path, CancellationToken cancellationToken) =>
         ReadAsync(name, async body =>
         {
-            await using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 81920, useAsync: true);
+            await using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, BufferBytes, useAsync: true);
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            var buffer = new byte[81920];
+            var buffer = new byte[BufferBytes];
             int read;
             while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
             {
@@ -148,7 +154,7 @@ public sealed class ObjectStore : IDisposable
     {
         using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
-        var buffer = new byte[81920];
+        var buffer = new byte[BufferBytes];
         content.Position = 0;
         int read;
         while ((read = content.Read(buffer)) > 0)
@@ -164,17 +170,33 @@ public sealed class ObjectStore : IDisposable
 
     public void Dispose() => _client.Dispose();
 
+    /// <summary>
+    /// Static keys, as the Secret puts them in the environment (<c>AWS_ACCESS_KEY_ID</c>,
+    /// <c>AWS_SECRET_ACCESS_KEY</c>, and <c>AWS_SESSION_TOKEN</c> when temporary), read through
+    /// configuration like every other setting; null leaves the SDK's default chain to find them (web
+    /// identity, Pod Identity, a profile).
+    /// </summary>
+    private static AWSCredentials? Credentials(IConfiguration configuration) =>
+        (configuration["AWS_ACCESS_KEY_ID"], configuration["AWS_SECRET_ACCESS_KEY"], configuration["AWS_SESSION_TOKEN"]) switch
+        {
+            ({ Length: > 0 } key, { Length: > 0 } secret, { Length: > 0 } token) => new SessionAWSCredentials(key, secret, token),
+            ({ Length: > 0 } key, { Length: > 0 } secret, _) => new BasicAWSCredentials(key, secret),
+            _ => null,
+        };
+
     /// <exception cref="RemoteMismatchException">What arrived differs from the store's own MD5 of the object (its ETag).</exception>
     private async Task<(string Received, string? Recorded)> ReadAsync(string name, Func<Stream, Task<string>> hash, CancellationToken cancellationToken)
     {
+        using var response = await _client.GetObjectAsync(Location.Bucket, Location.KeyFor(name), cancellationToken);
+        await using var body = response.ResponseStream;
         try
         {
-            using var response = await _client.GetObjectAsync(Location.Bucket, Location.KeyFor(name), cancellationToken);
-            await using var body = response.ResponseStream;
             return (await hash(body), Recorded(response.Metadata));
         }
-        catch (AmazonClientException ex) when (ex.Message.Contains("Expected hash not equal to calculated hash", StringComparison.Ordinal))
+        catch (AmazonClientException)
         {
+            // The SDK reads the body through a stream that compares its MD5 with the ETag at the end;
+            // a network failure surfaces as an IOException, so a client exception here is that check.
             throw new RemoteMismatchException(
                 $"{Location}{name} does not match the store's own checksum of it (ETag): damaged in the store or on the way");
         }

@@ -40,6 +40,23 @@ public static class RemoteFailure
         };
     }
 
+    /// <summary>
+    /// What passes by itself: the store unreachable for a moment, a timeout, 5xx, 503 SlowDown, 429.
+    /// A 403 or a missing bucket waits for a person, and so does an object the store keeps different.
+    /// </summary>
+    public static bool IsTransient(Exception exception) => exception switch
+    {
+        AmazonServiceException { StatusCode: >= HttpStatusCode.InternalServerError or HttpStatusCode.TooManyRequests } => true,
+        AmazonServiceException { ErrorCode: "SlowDown" or "RequestTimeout" or "Throttling" or "ThrottlingException" } => true,
+        AmazonServiceException { StatusCode: not 0 } => false,
+        HttpRequestException or System.Net.Sockets.SocketException or IOException or TimeoutRejectedException or TimeoutException => true,
+        // HttpClient's own timeout; a cancellation the caller asked for is never retried (Retries).
+        OperationCanceledException => true,
+        AmazonClientException { InnerException: { } inner } => IsTransient(inner),
+        AmazonServiceException { InnerException: { } inner } => IsTransient(inner),
+        _ => false,
+    };
+
     private static Exception Innermost(Exception exception)
     {
         while (exception.InnerException is { } inner)

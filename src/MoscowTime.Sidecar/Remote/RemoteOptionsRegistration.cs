@@ -5,8 +5,11 @@ namespace MoscowTime.Sidecar.Remote;
 
 public static class RemoteOptionsRegistration
 {
-    /// <summary>The <c>Backup:Remote</c> section, validated at start; the sidecar and restore read the same keys.</summary>
-    public static IServiceCollection AddRemoteOptions(this IServiceCollection services)
+    /// <summary>
+    /// The <c>Backup:Remote</c> section, validated at start (and checked as a whole when a remote is
+    /// configured); the sidecar and restore read the same keys.
+    /// </summary>
+    public static IServiceCollection AddRemoteOptions(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<RemoteOptions>()
             .BindConfiguration(RemoteOptions.Section)
@@ -19,7 +22,11 @@ public static class RemoteOptionsRegistration
             })
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RemoteOptions>, RemoteOptionsValidator>());
+        if (RemoteOptions.IsConfigured(configuration))
+        {
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RemoteOptions>, RemoteOptionsValidator>());
+        }
+
         return services;
     }
 

@@ -2,16 +2,14 @@ using Microsoft.Extensions.Options;
 
 namespace MoscowTime.Sidecar.Remote;
 
-/// <summary>Checks the remote settings at start, so a typo is one line and exit code 2, not a failure an hour later.</summary>
+/// <summary>
+/// Checks the remote settings at start, so a typo is one line and exit code 2, not a failure an hour
+/// later. Registered only when a remote is configured.
+/// </summary>
 public sealed class RemoteOptionsValidator : IValidateOptions<RemoteOptions>
 {
     public ValidateOptionsResult Validate(string? name, RemoteOptions options)
     {
-        if (!options.IsConfigured)
-        {
-            return ValidateOptionsResult.Success;
-        }
-
         var failures = new List<string>();
         if (RemoteLocation.Problem(options.Url!) is { } problem)
         {

@@ -21,7 +21,7 @@ public sealed partial class RemoteUploader
     private readonly ObjectStore _store;
     private readonly BackupCatalog _catalog;
     private readonly BackupState _local;
-    private readonly RemoteState _state;
+    private readonly BackupState _state;
     private readonly RemoteOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<RemoteUploader> _logger;
@@ -32,7 +32,7 @@ public sealed partial class RemoteUploader
     private string? _confirmed;
     private string? _reportedError;
 
-    public RemoteUploader(ObjectStore store, BackupCatalog catalog, BackupState local, RemoteState state,
+    public RemoteUploader(ObjectStore store, BackupCatalog catalog, BackupState local, [FromKeyedServices(BackupState.Remote)] BackupState state,
         IOptions<RemoteOptions> options, TimeProvider time, ILogger<RemoteUploader> logger)
     {
         _store = store;
@@ -42,7 +42,7 @@ public sealed partial class RemoteUploader
         _options = options.Value;
         _time = time;
         _logger = logger;
-        _pipeline = RemoteResilience.Create(_options, time, arguments =>
+        _pipeline = Retries.Create(_options.AttemptTimeout, _options.RetryDelay, RemoteFailure.IsTransient, time, arguments =>
             LogRetrying(logger, arguments.AttemptNumber + 1, arguments.RetryDelay.TotalMilliseconds, Describe(arguments.Outcome.Exception)));
         _once = new ResiliencePipelineBuilder { TimeProvider = time }.AddTimeout(_options.AttemptTimeout).Build();
     }
@@ -81,13 +81,13 @@ public sealed partial class RemoteUploader
         var upToDateAt = _local.Status.UpToDateAt;
         if (_catalog.List() is not [var newest, ..])
         {
-            _state.NothingToUpload(upToDateAt);
+            _state.Skipped(upToDateAt, nothingToBackUp: "no local backup to upload yet");
             return;
         }
 
         if (newest.Name == _confirmed)
         {
-            _state.Confirmed(newest.Name, newest.TakenAt, upToDateAt, upload: null);
+            _state.Skipped(upToDateAt, newest);
             return;
         }
 
@@ -115,7 +115,7 @@ public sealed partial class RemoteUploader
         // they stored, so an ETag equal to the local file's MD5 says the store holds that file; a
         // body changed on the way or kept undecoded (aws-chunked signatures inside) has another MD5.
         // It halves the bytes each upload moves. Any other ETag proves nothing either way (an
-        // SSE-KMS object's is not an MD5), so the full read-back decides, as it always did.
+        // SSE-KMS object's is not an MD5), so the full read-back decides.
         var confirmation = "ETag (the store's MD5 of it)";
         if (!vouched)
         {
@@ -132,7 +132,7 @@ public sealed partial class RemoteUploader
 
         var duration = _time.GetElapsedTime(started);
         LogUploaded(_logger, newest.Name, _store.Location.ToString(), newest.Size, confirmation, duration.TotalMilliseconds);
-        await ConfirmAsync(pipeline, newest, upToDateAt, (duration, newest.Size), cancellationToken);
+        await ConfirmAsync(pipeline, newest, upToDateAt, duration, cancellationToken);
     }
 
     private async Task<(string Received, string? Stored)> ReadBackAsync(ResiliencePipeline pipeline, string name, CancellationToken cancellationToken)
@@ -149,7 +149,8 @@ public sealed partial class RemoteUploader
     }
 
     /// <summary>Prunes, then records the confirmed object: a pruning that fails is logged and left for the next upload.</summary>
-    private async Task ConfirmAsync(ResiliencePipeline pipeline, BackupFile backup, DateTimeOffset? upToDateAt, (TimeSpan, long)? upload,
+    /// <param name="upload">How long the upload and its confirmation took; null when the store held the object already.</param>
+    private async Task ConfirmAsync(ResiliencePipeline pipeline, BackupFile backup, DateTimeOffset? upToDateAt, TimeSpan? upload,
         CancellationToken cancellationToken)
     {
         _confirmed = backup.Name;
@@ -162,7 +163,14 @@ public sealed partial class RemoteUploader
             LogPruneFailed(_logger, _store.Location.ToString(), Describe(ex));
         }
 
-        _state.Confirmed(backup.Name, backup.TakenAt, upToDateAt, upload);
+        if (upload is { } duration)
+        {
+            _state.Took(backup, upToDateAt, duration);
+        }
+        else
+        {
+            _state.Skipped(upToDateAt, backup);
+        }
     }
 
     /// <summary>Keeps the newest Backup:Remote:Retain of this pod's objects; leaves alone any object whose name we did not make.</summary>
@@ -181,12 +189,12 @@ public sealed partial class RemoteUploader
         }
     }
 
+    /// <summary>One attempt, within Backup:Remote:AttemptTimeout on the injected clock.</summary>
     private async Task TryDeleteAsync(string name)
     {
         try
         {
-            using var timeout = new CancellationTokenSource(_options.AttemptTimeout);
-            await _store.DeleteAsync(name, timeout.Token);
+            await _once.ExecuteAsync(async token => await _store.DeleteAsync(name, token), CancellationToken.None);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

@@ -7,17 +7,22 @@ using MoscowTime.Storage;
 namespace MoscowTime.Sidecar.Restore;
 
 /// <summary>
-/// Puts the newest verified backup in place of a missing or damaged database, before the web app
-/// starts. It never replaces an intact database and never deletes anything: a damaged file and its
-/// -wal/-shm are renamed aside for inspection.
+/// Puts the newest backup that verifies in place of a lost database, before the web app starts.
+/// The policy, case by case (docs/operations.md shows it as a table):
+/// <list type="number">
+/// <item>An intact database with a schema is left byte for byte, and the store is not asked.</item>
+/// <item>An unreadable one (permissions, I/O) is left alone, and restore fails: that says nothing about its content.</item>
+/// <item>A missing, empty (no schema) or damaged one gets the newest backup that verifies: a local one,
+/// else, with a remote configured, this pod's newest good object in the store.</item>
+/// <item>A store that cannot be asked fails the restore: the pod's history may be out there.</item>
+/// <item>Backups that exist, none of which verifies, fail the restore: never start from zero.</item>
+/// <item>No backup anywhere: a missing or empty database is left for the web app to create (a new
+/// pod); a damaged one fails, as nothing can repair it.</item>
+/// </list>
+/// Nothing is deleted: a damaged or empty file and its -wal/-shm are renamed aside for inspection.
 /// </summary>
-/// <remarks>
-/// With a remote configured, a volume with no database and no local backup that verifies (a new or
-/// lost volume) is restored from this pod's objects in the store; a store that cannot be asked fails
-/// the restore, as the pod's history may be out there.
-/// </remarks>
-public sealed partial class DatabaseRestorer(
-    IOptions<BackupOptions> options, BackupCatalog catalog, RemoteHistory remote, TimeProvider time, ILogger<DatabaseRestorer> logger)
+public sealed partial class DatabaseRestorer(IOptions<BackupOptions> options, BackupCatalog catalog, TimeProvider time,
+    ILogger<DatabaseRestorer> logger, RemoteHistory? remote = null)
 {
     public const int Restored = 0;
     public const int NothingToDo = 0;
@@ -28,220 +33,154 @@ public sealed partial class DatabaseRestorer(
 
     private static readonly string[] Companions = ["-wal", "-shm", "-journal"];
 
+    private enum Database
+    {
+        Missing,
+        Empty,
+        Damaged,
+    }
+
+    /// <summary>A backup that verified, and where it came from.</summary>
+    /// <param name="Downloaded">A temporary copy from the store, deleted once placed.</param>
+    private sealed record Usable(string Path, string Name, DatabaseCheck Check, bool Downloaded);
+
     /// <param name="from">A specific backup to restore instead of the newest (by hand, when the database is gone).</param>
     /// <returns>The process exit code.</returns>
     public async Task<int> RunAsync(string? from = null, CancellationToken cancellationToken = default)
     {
-        var database = options.Value.DatabasePath;
-        var present = File.Exists(database);
-        string? damage = null;
-        var emptyOnly = false;
-        if (present)
+        var path = options.Value.DatabasePath;
+        Database database;
+        var check = File.Exists(path) ? DatabaseVerifier.Check(path) : null;
+        switch (check)
         {
-            var check = DatabaseVerifier.Check(database);
-            switch (check.Condition)
-            {
-                case DatabaseCondition.Intact when check.SchemaVersion == 0 && (catalog.List().Count > 0 || remote.IsConfigured):
-                    // An empty file beside kept backups, or where the store may hold this pod's
-                    // history (truncated to nothing, a copy that never happened), is a lost
-                    // database: the web app would start it from zero.
-                    damage = check.WhyNotUsable;
-                    emptyOnly = true;
-                    LogDamaged(logger, database, damage);
-                    break;
-                case DatabaseCondition.Intact:
-                    LogHealthy(logger, database, check.SchemaVersion, check.Visits);
-                    return NothingToDo;
-                case DatabaseCondition.Unreadable:
-                    LogUncheckable(logger, database, check.Problem);
-                    return Failed;
-                default:
-                    damage = check.Problem;
-                    LogDamaged(logger, database, damage);
-                    break;
-            }
-        }
-
-        var candidates = from is null ? catalog.List() : [new BackupFile(Path.GetFullPath(from), time.GetUtcNow(), 0)];
-        var (backup, verified) = NewestUsable(candidates);
-        if (from is null && remote.IsConfigured && backup is null)
-        {
-            return await RestoreFromRemoteAsync(database, new Lost(present, damage, emptyOnly, candidates.Count), cancellationToken);
-        }
-
-        if (candidates.Count == 0)
-        {
-            if (!present)
-            {
-                LogNoBackupYet(logger, database, catalog.Directory);
+            case null:
+                database = Database.Missing;
+                break;
+            case { Condition: DatabaseCondition.Intact, SchemaVersion: > 0 }:
+                LogHealthy(logger, path, check.SchemaVersion, check.Visits);
                 return NothingToDo;
-            }
-
-            LogUnrepairable(logger, database, damage, $"there is no backup in {catalog.Directory}");
-            return Failed;
+            case { Condition: DatabaseCondition.Unreadable }:
+                LogUncheckable(logger, path, check.Problem);
+                return Failed;
+            case { Condition: DatabaseCondition.Intact }:
+                database = Database.Empty;
+                break;
+            default:
+                database = Database.Damaged;
+                LogDamaged(logger, path, check.Problem);
+                break;
         }
 
-        if (backup is null || verified is null)
-        {
-            var why = $"none of the {candidates.Count} backups in {catalog.Directory} passes verification";
-            if (present)
-            {
-                LogUnrepairable(logger, database, damage, why);
-            }
-            else
-            {
-                // Letting the web app start an empty database here would silently restart the count at zero.
-                LogMissingAndUnrestorable(logger, database, why);
-            }
-
-            return Failed;
-        }
-
-        var stamp = Stamp();
-        if (present)
-        {
-            var aside = MoveAside(database, $"corrupt-{stamp}");
-            LogMovedAside(logger, database, aside);
-        }
-        else if (MoveAsideCompanionsOnly(database, $"orphaned-{stamp}") is { } orphaned)
-        {
-            LogMovedAside(logger, $"{database}-wal/-shm", orphaned);
-        }
-
-        Place(backup.Path, database, stamp);
-        LogRestored(logger, backup.Name, verified.Visits, verified.SchemaVersion, database);
-        return Restored;
-    }
-
-    /// <summary>What the volume holds when the store is asked: a damaged (or empty) database or none, and how many local backups failed.</summary>
-    private sealed record Lost(bool Present, string? Damage, bool EmptyOnly, int LocalBackups);
-
-    /// <summary>
-    /// No database, or a damaged or empty one, and nothing usable on the volume: this pod's newest
-    /// good object from the store. A damaged database is kept aside, as with a local backup.
-    /// </summary>
-    private async Task<int> RestoreFromRemoteAsync(string database, Lost lost, CancellationToken cancellationToken)
-    {
-        var localBackups = lost.LocalBackups;
-        RemoteFind found;
+        (Usable? Backup, int Tried, string Why) found;
         try
         {
-            found = await remote.FindNewestUsableAsync(DirectoryOf(database), cancellationToken);
+            found = await FindNewestUsableAsync(path, from, cancellationToken);
         }
         catch (RemoteUnavailableException ex)
         {
-            LogRemoteUnavailable(logger, database, ex.Message);
+            LogRemoteUnavailable(logger, path, ex.Message);
             return Failed;
         }
 
-        switch (found)
+        if (found.Backup is { } backup)
         {
-            case RemoteFind.Found downloaded:
-                try
-                {
-                    var stamp = Stamp();
-                    if (lost.Present)
-                    {
-                        LogMovedAside(logger, database, MoveAside(database, $"corrupt-{stamp}"));
-                    }
-                    else if (MoveAsideCompanionsOnly(database, $"orphaned-{stamp}") is { } orphaned)
-                    {
-                        LogMovedAside(logger, $"{database}-wal/-shm", orphaned);
-                    }
-
-                    Place(downloaded.Path, database, stamp);
-                }
-                finally
-                {
-                    DurableFile.TryDelete(downloaded.Path);
-                }
-
-                LogRestored(logger, $"{remote.Location}{downloaded.Name}", downloaded.Check.Visits, downloaded.Check.SchemaVersion, database);
-                return Restored;
-            case RemoteFind.NoneUsable none:
-                return Unrestorable(database, lost,
-                    $"none of the {localBackups} backups in {catalog.Directory} and none of the {none.Count} objects in {remote.Location} passes verification");
-            default:
-                if (localBackups > 0)
-                {
-                    return Unrestorable(database, lost,
-                        $"none of the {localBackups} backups in {catalog.Directory} passes verification and {remote.Location} holds none");
-                }
-
-                if (lost.Present && !lost.EmptyOnly)
-                {
-                    return Unrestorable(database, lost, $"there is no backup in {catalog.Directory} and {remote.Location} holds none");
-                }
-
-                // No history anywhere: a new pod (an empty file left as it is, for the web app to fill).
-                LogNewPod(logger, database, catalog.Directory, remote.Location);
-                return NothingToDo;
+            Restore(path, database, backup);
+            return Restored;
         }
-    }
 
-    private int Unrestorable(string database, Lost lost, string why)
-    {
-        if (lost.Present)
+        if (found.Tried == 0 && database != Database.Damaged)
         {
-            LogUnrepairable(logger, database, lost.Damage, why);
+            LogNothingToRestore(logger, path, found.Why);
+            return NothingToDo;
+        }
+
+        if (database == Database.Missing)
+        {
+            LogMissingAndUnrestorable(logger, path, found.Why);
         }
         else
         {
-            LogMissingAndUnrestorable(logger, database, why);
+            LogUnrepairable(logger, path, check?.WhyNotUsable, found.Why);
         }
 
         return Failed;
     }
 
-    private string Stamp() => time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
-
-    private (BackupFile? Backup, DatabaseCheck? Check) NewestUsable(IReadOnlyList<BackupFile> candidates)
+    /// <returns>The newest backup that verifies, or none, with how many were tried and why none is usable.</returns>
+    /// <exception cref="RemoteUnavailableException">The store cannot be asked.</exception>
+    private async Task<(Usable? Backup, int Tried, string Why)> FindNewestUsableAsync(string path, string? from, CancellationToken cancellationToken)
     {
-        foreach (var candidate in candidates)
+        var local = from is null ? catalog.List() : [new BackupFile(Path.GetFullPath(from), time.GetUtcNow(), 0)];
+        foreach (var candidate in local)
         {
             var check = DatabaseVerifier.Check(candidate.Path);
             if (check.IsUsableBackup)
             {
-                return (candidate, check);
+                return (new Usable(candidate.Path, candidate.Name, check, Downloaded: false), local.Count, "");
             }
 
             LogSkipped(logger, candidate.Name, check.WhyNotUsable);
         }
 
-        return (null, null);
+        var why = local.Count == 0 ? $"there is no backup in {catalog.Directory}"
+            : $"none of the {local.Count} backups in {catalog.Directory} passes verification";
+        if (from is not null || remote is null)
+        {
+            return (null, local.Count, why);
+        }
+
+        return await remote.FindNewestUsableAsync(DirectoryOf(path), cancellationToken) switch
+        {
+            RemoteFind.Found stored => (new Usable(stored.Path, $"{remote.Location}{stored.Name}", stored.Check, Downloaded: true), local.Count, ""),
+            RemoteFind.NoneUsable none => (null, local.Count + none.Count,
+                $"{why}, and none of the {none.Count} objects in {remote.Location} passes verification"),
+            _ => (null, local.Count, $"{why}, and {remote.Location} holds none"),
+        };
     }
 
-    /// <summary>
-    /// Renames the database and its -wal/-shm/-journal to <c>visits.db.&lt;label&gt;</c> and siblings:
-    /// a -wal left next to the restored file would be replayed into it and damage it, and together
-    /// the set still opens in sqlite3 for a post-mortem.
-    /// </summary>
-    /// <returns>The new name of the database file.</returns>
-    private static string MoveAside(string database, string label)
+    /// <summary>Moves what is there aside, then puts the backup in place.</summary>
+    private void Restore(string path, Database database, Usable backup)
     {
-        var aside = FreeName($"{database}.{label}");
-        foreach (var suffix in Companions)
+        try
         {
-            if (File.Exists(database + suffix))
+            var stamp = Stamp();
+            if (MoveAside(path, database == Database.Missing ? $"orphaned-{stamp}" : $"corrupt-{stamp}") is { } aside)
             {
-                File.Move(database + suffix, aside + suffix);
+                LogMovedAside(logger, database == Database.Missing ? $"{path}-wal/-shm" : path, aside);
+            }
+
+            Place(backup.Path, path, stamp);
+        }
+        finally
+        {
+            if (backup.Downloaded)
+            {
+                DurableFile.TryDelete(backup.Path);
             }
         }
 
-        File.Move(database, aside);
-        Posix.SyncDirectory(DirectoryOf(database));
-        return aside;
+        LogRestored(logger, backup.Name, backup.Check.Visits, backup.Check.SchemaVersion, path);
     }
 
-    private static string? MoveAsideCompanionsOnly(string database, string label)
+    private string Stamp() => time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Renames the database (when there is one) and its -wal/-shm/-journal to <c>visits.db.&lt;label&gt;</c>
+    /// and siblings: a -wal left next to the restored file would be replayed into it and damage it,
+    /// and together the set still opens in sqlite3 for a post-mortem.
+    /// </summary>
+    /// <returns>The new name of the database file; null when there was nothing to move.</returns>
+    private static string? MoveAside(string database, string label)
     {
-        if (!Companions.Any(suffix => File.Exists(database + suffix)))
+        var present = Companions.Prepend("").Where(suffix => File.Exists(database + suffix)).ToList();
+        if (present.Count == 0)
         {
             return null;
         }
 
         var aside = FreeName($"{database}.{label}");
-        foreach (var suffix in Companions.Where(suffix => File.Exists(database + suffix)))
+        // The database last: until it moves, a crash leaves it where the next restore finds it.
+        foreach (var suffix in present.Skip(1).Append(present[0]))
         {
             File.Move(database + suffix, aside + suffix);
         }
@@ -306,19 +245,16 @@ public sealed partial class DatabaseRestorer(
     [LoggerMessage(LogLevel.Warning, "{Database} is damaged: {Problem}")]
     private static partial void LogDamaged(ILogger logger, string database, string? problem);
 
-    [LoggerMessage(LogLevel.Information, "{Database} does not exist and {Directory} holds no backup yet; nothing to restore, the web app starts a new database")]
-    private static partial void LogNoBackupYet(ILogger logger, string database, string directory);
+    [LoggerMessage(LogLevel.Information, "Nothing to restore into {Database}: {Why}. The web app starts a new database")]
+    private static partial void LogNothingToRestore(ILogger logger, string database, string why);
 
-    [LoggerMessage(LogLevel.Information, "{Database} does not exist, and neither {Directory} nor {Location} holds a backup of this pod; nothing to restore, the web app starts a new database")]
-    private static partial void LogNewPod(ILogger logger, string database, string directory, string location);
-
-    [LoggerMessage(LogLevel.Critical, "{Database} is missing and the remote backups cannot be asked: {Reason}. Refusing to let the web app start from zero")]
+    [LoggerMessage(LogLevel.Critical, "{Database} is lost and the remote backups cannot be asked: {Reason}. Refusing to let the web app start from zero")]
     private static partial void LogRemoteUnavailable(ILogger logger, string database, string reason);
 
     [LoggerMessage(LogLevel.Warning, "Skipping backup {Backup}: {Problem}")]
     private static partial void LogSkipped(ILogger logger, string backup, string? problem);
 
-    [LoggerMessage(LogLevel.Critical, "{Database} is damaged ({Problem}) and cannot be repaired: {Why}. It is left in place; move it aside to start an empty database, or copy a good backup to its path")]
+    [LoggerMessage(LogLevel.Critical, "{Database} is lost ({Problem}) and cannot be repaired: {Why}. It is left in place; move it aside to start an empty database, or copy a good backup to its path")]
     private static partial void LogUnrepairable(ILogger logger, string database, string? problem, string why);
 
     [LoggerMessage(LogLevel.Critical, "{Database} is missing and cannot be restored: {Why}. Refusing to let the web app start from zero; move the damaged backups away to accept an empty database")]

@@ -1,4 +1,3 @@
-using Amazon.Runtime;
 using Microsoft.Extensions.Options;
 using MoscowTime.Sidecar.Backups;
 using MoscowTime.Sidecar.Files;
@@ -25,40 +24,36 @@ public abstract record RemoteFind
 public sealed class RemoteUnavailableException(string message, Exception inner) : Exception(message, inner);
 
 /// <summary>
-/// This pod's history in the object store, for a restore onto a volume with nothing usable: the
-/// objects newest first, each downloaded and checked (SHA-256 against its metadata, integrity_check,
-/// schema version) until one passes.
+/// This pod's history in the object store (registered only when a remote is configured), for a
+/// restore onto a volume with nothing usable: the objects newest first, each downloaded and checked
+/// (SHA-256 against its metadata, integrity_check, schema version) until one passes.
 /// </summary>
 public sealed partial class RemoteHistory : IDisposable
 {
     private readonly RemoteOptions _options;
     private readonly BackupCatalog _catalog;
     private readonly ILogger<RemoteHistory> _logger;
-    private readonly ObjectStore? _store;
+    private readonly ObjectStore _store;
     private readonly ResiliencePipeline _pipeline;
 
-    /// <param name="credentials">Null for the SDK's default chain.</param>
-    public RemoteHistory(IOptions<RemoteOptions> options, BackupCatalog catalog, TimeProvider time, ILogger<RemoteHistory> logger,
-        AWSCredentials? credentials = null)
+    public RemoteHistory(IOptions<RemoteOptions> options, IConfiguration configuration, BackupCatalog catalog, TimeProvider time,
+        ILogger<RemoteHistory> logger)
     {
         _options = options.Value;
         _catalog = catalog;
         _logger = logger;
-        _store = _options.IsConfigured ? new ObjectStore(_options, credentials) : null;
-        _pipeline = RemoteResilience.Create(_options, time, arguments =>
+        _store = new ObjectStore(_options, configuration);
+        _pipeline = Retries.Create(_options.AttemptTimeout, _options.RetryDelay, RemoteFailure.IsTransient, time, arguments =>
             LogRetrying(logger, arguments.AttemptNumber + 1, arguments.RetryDelay.TotalMilliseconds, Describe(arguments.Outcome.Exception)));
     }
 
-    public bool IsConfigured => _store is not null;
-
-    public string Location => _store?.Location.ToString() ?? "(no remote)";
+    public string Location => _store.Location.ToString();
 
     /// <param name="directory">Where the downloads go: beside the database, so placing it is a rename on one file system.</param>
     /// <exception cref="RemoteUnavailableException">The store cannot be listed or an object cannot be fetched.</exception>
     public async Task<RemoteFind> FindNewestUsableAsync(string directory, CancellationToken cancellationToken)
     {
-        var store = _store ?? throw new InvalidOperationException("no remote is configured");
-        var objects = await AskAsync(async token => await store.ListAsync(token), cancellationToken);
+        var objects = await AskAsync(async token => await _store.ListAsync(token), cancellationToken);
         var ours = objects
             .Select(o => (Object: o, TakenAt: _catalog.TakenAt(o.Name)))
             .Where(o => o.TakenAt is not null)
@@ -76,7 +71,7 @@ public sealed partial class RemoteHistory : IDisposable
             var download = Path.Combine(directory, $".{candidate.Name}.remote.tmp");
             try
             {
-                var (received, recorded) = await AskAsync(async token => await store.DownloadAsync(candidate.Name, download, token), cancellationToken);
+                var (received, recorded) = await AskAsync(async token => await _store.DownloadAsync(candidate.Name, download, token), cancellationToken);
                 var problem = recorded is null ? "it carries no SHA-256 in its metadata (not an upload the sidecar confirmed)"
                     : received != recorded ? $"its bytes have SHA-256 {received}, its metadata says {recorded}"
                     : DatabaseVerifier.Check(download) is { IsUsableBackup: false } check ? check.WhyNotUsable
@@ -104,7 +99,7 @@ public sealed partial class RemoteHistory : IDisposable
         return new RemoteFind.NoneUsable(ours.Count);
     }
 
-    public void Dispose() => _store?.Dispose();
+    public void Dispose() => _store.Dispose();
 
     private async Task<T> AskAsync<T>(Func<CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken)
     {
@@ -118,7 +113,7 @@ public sealed partial class RemoteHistory : IDisposable
         }
     }
 
-    private string Describe(Exception? exception) => RemoteFailure.Describe(exception, _options, _store!.Location);
+    private string Describe(Exception? exception) => RemoteFailure.Describe(exception, _options, _store.Location);
 
     [LoggerMessage(LogLevel.Warning, "Skipping remote backup {Key}: {Problem}")]
     private static partial void LogSkipped(ILogger logger, string key, string? problem);

@@ -18,8 +18,12 @@ public static class RestoreCommand
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Services.AddBackupOptions();
-        builder.Services.AddRemoteOptions();
-        builder.Services.AddSingleton<RemoteHistory>();
+        builder.Services.AddRemoteOptions(builder.Configuration);
+        if (RemoteOptions.IsConfigured(builder.Configuration))
+        {
+            builder.Services.AddSingleton<RemoteHistory>();
+        }
+
         builder.Services.AddSingleton<DatabaseRestorer>();
         configure?.Invoke(builder);
 

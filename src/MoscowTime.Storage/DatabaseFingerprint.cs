@@ -3,7 +3,7 @@ using System.Text;
 using Dapper;
 using Microsoft.Data.Sqlite;
 
-namespace MoscowTime.Sidecar.Backups;
+namespace MoscowTime.Storage;
 
 /// <summary>
 /// A hash of a database's content: schema version, then every row of every table in key order.
@@ -17,18 +17,16 @@ namespace MoscowTime.Sidecar.Backups;
 /// </remarks>
 public static class DatabaseFingerprint
 {
-    public static string Compute(SqliteConnection connection, SqliteTransaction? transaction = null)
+    private static string Compute(SqliteConnection connection)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        Append(hash, connection.ExecuteScalar<long>("PRAGMA user_version;", transaction: transaction));
+        Append(hash, connection.ExecuteScalar<long>("PRAGMA user_version;"));
         var tables = connection.Query<string>(
-            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name;",
-            transaction: transaction).AsList();
+            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name;").AsList();
         foreach (var table in tables)
         {
             Append(hash, table);
             using var command = connection.CreateCommand();
-            command.Transaction = transaction;
             // A table name from sqlite_schema, quoted as an identifier; no outside input reaches this SQL.
 #pragma warning disable CA2100
             command.CommandText = $"SELECT * FROM \"{table.Replace("\"", "\"\"", StringComparison.Ordinal)}\";";
@@ -49,7 +47,7 @@ public static class DatabaseFingerprint
     /// <summary>The fingerprint of a file on disk, read through its own short-lived connection.</summary>
     public static string Compute(string path)
     {
-        using var connection = Storage.SqliteDatabase.OpenReadOnly(path);
+        using var connection = SqliteDatabase.OpenReadOnly(path);
         return Compute(connection);
     }
 

@@ -1,0 +1,114 @@
+using Dapper;
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
+
+namespace MoscowTime.Storage;
+
+/// <summary>
+/// A connection that only reads the live database: how the backup sidecar notices commits and copies a
+/// consistent snapshot while the web app keeps writing.
+/// </summary>
+/// <remarks>
+/// Between calls it holds no transaction (each PRAGMA is its own, gone when it returns), so it never
+/// pins the web app's WAL.
+/// </remarks>
+public sealed class ReadOnlyDatabase : IDisposable
+{
+    private readonly SqliteConnection _connection;
+
+    private ReadOnlyDatabase(SqliteConnection connection) => _connection = connection;
+
+    public static ReadOnlyDatabase Open(string path) => new(SqliteDatabase.OpenReadOnly(path));
+
+    /// <summary>
+    /// <c>PRAGMA data_version</c>: changes when another connection commits, and only then. In WAL mode
+    /// the file's header, size and mtime do not say so: commits go to the -wal file.
+    /// </summary>
+    public long DataVersion() => ReadDataVersion(null);
+
+    /// <summary>
+    /// Starts a read transaction: from here until the snapshot is disposed, this connection sees one
+    /// consistent state while the web app keeps committing to the WAL.
+    /// </summary>
+    public DatabaseSnapshot BeginSnapshot()
+    {
+        var transaction = _connection.BeginTransaction(deferred: true);
+        try
+        {
+            // BEGIN alone takes no snapshot; the first read does. user_version is that read.
+            var schemaVersion = _connection.ExecuteScalar<int>("PRAGMA user_version;", transaction: transaction);
+            return new DatabaseSnapshot(_connection, transaction, ReadDataVersion(transaction), schemaVersion);
+        }
+        catch
+        {
+            transaction.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose() => _connection.Dispose();
+
+    private long ReadDataVersion(SqliteTransaction? transaction) =>
+        _connection.ExecuteScalar<long>("PRAGMA data_version;", transaction: transaction);
+}
+
+/// <summary>An open read transaction on the live database: the state a backup copies.</summary>
+public sealed class DatabaseSnapshot(SqliteConnection connection, SqliteTransaction transaction, long dataVersion, int schemaVersion)
+    : IDisposable
+{
+    /// <summary>4 MiB with 4 KiB pages: fine-grained enough to stop within milliseconds.</summary>
+    private const int PagesPerStep = 1024;
+
+    public long DataVersion { get; } = dataVersion;
+
+    /// <summary>0 until the web app has created its schema: such a file holds nothing worth a backup.</summary>
+    public int SchemaVersion { get; } = schemaVersion;
+
+    /// <summary>
+    /// Copies the snapshot into a new file at <paramref name="path"/> with SQLite's online backup API,
+    /// in steps, so that <paramref name="cancellationToken"/> can stop it between two.
+    /// </summary>
+    /// <remarks>
+    /// Every step reads this snapshot, so a concurrent commit does not restart the copy. The file is
+    /// written without a journal and without syncs: the caller deletes it on any failure and fsyncs
+    /// it once done, after the read transaction has ended, so the web app's WAL does not wait for the disk.
+    /// </remarks>
+    public void CopyTo(string path, CancellationToken cancellationToken)
+    {
+        using var destination = new SqliteConnection(SqliteDatabase.ConnectionString(path, SqliteOpenMode.ReadWriteCreate));
+        destination.Open();
+        SqliteDatabase.Execute(destination, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;");
+        var backup = raw.sqlite3_backup_init(destination.Handle, "main", connection.Handle, "main");
+        if (backup is null)
+        {
+            SqliteException.ThrowExceptionForRC(raw.sqlite3_errcode(destination.Handle), destination.Handle);
+        }
+
+        int step;
+        try
+        {
+            do
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                step = raw.sqlite3_backup_step(backup, PagesPerStep);
+            }
+            while (step == raw.SQLITE_OK);
+        }
+        finally
+        {
+            raw.sqlite3_backup_finish(backup);
+        }
+
+        if (step != raw.SQLITE_DONE)
+        {
+            SqliteException.ThrowExceptionForRC(step, destination.Handle);
+        }
+
+        // The copied header still says WAL, as the source does. A backup is a single file that any
+        // sqlite3 opens read-only anywhere, without creating -wal and -shm files beside it.
+        SqliteDatabase.Execute(destination, "PRAGMA journal_mode = DELETE;");
+    }
+
+    /// <summary>Ends the read transaction, letting checkpoints pass the point it was reading.</summary>
+    public void Dispose() => transaction.Dispose();
+}
