@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace MoscowTime.Storage;
 
 /// <summary>
@@ -11,6 +13,9 @@ public static class DirectoryProbe
 
     /// <summary>One page: a full disk refuses this even when it still has room for an empty file.</summary>
     private const int PageBytes = 4096;
+
+    /// <summary>W_OK | X_OK: what creating an entry in a directory takes.</summary>
+    private const int CreateEntries = 2 | 1;
 
     /// <returns>Null when the directory is writable; otherwise the reason, naming the path.</returns>
     public static string? Check(string directory)
@@ -71,7 +76,10 @@ public static class DirectoryProbe
 
             if (Directory.Exists(directory))
             {
-                break;
+                // access(2) asks without creating anything; it also sees a read-only mount or an immutable directory.
+                return directory == Path.GetDirectoryName(full) || Access(directory, CreateEntries) == 0
+                    ? null
+                    : $"{optionName} '{path}': cannot create its directory: {directory} is not writable ({Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())})";
             }
         }
 
@@ -89,4 +97,8 @@ public static class DirectoryProbe
             // Nothing more to do: the probe could not write it either.
         }
     }
+
+    [DllImport("libc", EntryPoint = "access", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int Access([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int mode);
 }
