@@ -26,6 +26,7 @@ public sealed class BadConfigurationTests : IDisposable
     [InlineData("Cluster:PeerDns", "not a host")]
     [InlineData("Cluster:PeerPort", "0")]
     [InlineData("Cluster:PeerTimeout", "-00:00:01")]
+    [InlineData("Cluster:FanOutTimeout", "00:00:00.050")]
     [InlineData("Cluster:RefreshInterval", "soon")]
     [InlineData("urls", "not-a-url")]
     public Task Web_app_names_the_invalid_option_in_one_line_and_exits_non_zero(string option, string value) =>

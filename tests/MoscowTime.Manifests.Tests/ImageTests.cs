@@ -4,19 +4,6 @@ namespace MoscowTime.Manifests.Tests;
 
 public sealed class ImageTests
 {
-    [Fact]
-    public void Base_manifests_name_images_without_tag_or_registry()
-    {
-        // The tag comes from the `images:` field only, so `kustomize edit set image` is the one place to change it.
-        var images = File.ReadLines(Path.Combine(Repository.Kustomize, "base", "statefulset.yaml"))
-            .Select(line => line.Trim())
-            .Where(line => line.StartsWith("image:", StringComparison.Ordinal))
-            .Select(line => line["image:".Length..].Trim())
-            .Distinct();
-
-        Assert.Equal(["moscow-time-sidecar", "moscow-time-web"], images.Order(StringComparer.Ordinal));
-    }
-
     [Theory, BothOverlays]
     public void Images_are_set_by_the_images_transformer(string overlay)
     {

@@ -24,16 +24,6 @@ public sealed class KustomizationTests
         Assert.Empty(fields.Intersect(DeprecatedFields));
     }
 
-    [Theory, BothOverlays]
-    public void Overlay_holds_only_the_base_and_one_patch(string overlay)
-    {
-        var kustomization = ReadKustomization(Path.Combine(overlay, "kustomization.yaml"));
-
-        Assert.Equal(["apiVersion", "kind", "patches", "resources"], kustomization.Keys.Order(StringComparer.Ordinal));
-        Assert.Equal(["../../base"], ((List<object>)kustomization["resources"]).Cast<string>());
-        Assert.Single((List<object>)kustomization["patches"]);
-    }
-
     [Fact]
     public void Overlays_set_their_pod_management_policy()
     {

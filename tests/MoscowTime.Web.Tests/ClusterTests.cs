@@ -234,7 +234,7 @@ public sealed class ClusterTests : IAsyncDisposable
             [$"--Visits:DatabasePath={_dir.File(pod + ".db")}", $"--POD_NAME={pod}", "--Logging:LogLevel:Default=Warning",
              $"--Cluster:BreakDuration={BreakDuration}",
              // Defaults for the tests not about timing: a loaded machine answers late, not never.
-             $"--Cluster:PeerTimeout={Patient}", $"--Cluster:FanOutTimeout={Patient}", .. args]);
+             $"--Cluster:PeerTimeout={Patient}", $"--Cluster:FanOutTimeout={2 * Patient}", .. args]);
         _apps.Add(app);
         return app;
     }

@@ -23,7 +23,7 @@ public sealed class ClusterOptions : IValidatableObject
     /// <summary>One attempt at one peer; there is one retry.</summary>
     public TimeSpan PeerTimeout { get; set; } = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>The bound on the whole fan-out: the most a peer that is down adds to a request.</summary>
+    /// <summary>The bound on the whole fan-out, retry included: the most a peer that is down adds to a request.</summary>
     public TimeSpan FanOutTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>How long a peer's circuit stays open after its calls failed, before it is asked again.</summary>
@@ -45,6 +45,11 @@ public sealed class ClusterOptions : IValidatableObject
         if (PeerDns is { Length: > 0 } dns && Uri.CheckHostName(dns) == UriHostNameType.Unknown)
         {
             yield return new ValidationResult($"Cluster:PeerDns '{dns}' is not a host name", [nameof(PeerDns)]);
+        }
+
+        if (FanOutTimeout <= PeerTimeout)
+        {
+            yield return new ValidationResult($"Cluster:FanOutTimeout ({FanOutTimeout}) must be longer than Cluster:PeerTimeout ({PeerTimeout})", [nameof(FanOutTimeout)]);
         }
 
         foreach (var (name, value) in new[]

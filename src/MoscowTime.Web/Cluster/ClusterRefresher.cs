@@ -13,24 +13,18 @@ public sealed partial class ClusterRefresher(
             return;
         }
 
-        while (!stoppingToken.IsCancellationRequested)
+        // Stopping cancels the wait or the round in progress; the host takes that as a clean end.
+        using var timer = new PeriodicTimer(options.Value.RefreshInterval, time);
+        do
         {
-            try
+            await directory.RefreshAsync(stoppingToken);
+            var cluster = await view.QueryAsync(stoppingToken);
+            if (!cluster.Complete)
             {
-                await directory.RefreshAsync(stoppingToken);
-                var cluster = await view.QueryAsync(stoppingToken);
-                if (!cluster.Complete)
-                {
-                    LogIncomplete(logger, string.Join(", ", cluster.Pods.Where(pod => !pod.Ok).Select(pod => $"{pod.Pod}: {pod.Error}")));
-                }
-
-                await Task.Delay(options.Value.RefreshInterval, time, stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
+                LogIncomplete(logger, string.Join(", ", cluster.Pods.Where(pod => !pod.Ok).Select(pod => $"{pod.Pod}: {pod.Error}")));
             }
         }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
     [LoggerMessage(LogLevel.Information, "Cluster view incomplete: {Silent}")]

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Net;
 using Microsoft.Extensions.Options;
 
 namespace MoscowTime.Web.Cluster;
@@ -71,4 +72,16 @@ public sealed partial class PeerDirectory(
 
     [LoggerMessage(LogLevel.Warning, "Cannot resolve peers from {PeerDns}: {Reason}; asking the pods already known")]
     private static partial void LogResolveFailed(ILogger logger, string peerDns, string reason);
+}
+
+/// <summary>Resolves the headless Service's name; tests substitute loopback answers.</summary>
+public interface IPeerResolver
+{
+    Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken);
+}
+
+public sealed class DnsPeerResolver : IPeerResolver
+{
+    public Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken) =>
+        Dns.GetHostAddressesAsync(host, System.Net.Sockets.AddressFamily.InterNetwork, cancellationToken);
 }

@@ -5,32 +5,19 @@ namespace MoscowTime.Web.Time;
 /// Moscow has kept UTC+03:00 all year since 2014. Images without tz data (chiseled, or a trimmed
 /// tzdata package) cannot resolve "Europe/Moscow", so the fixed offset stands in and the page stays right.
 /// </remarks>
-public sealed class MoscowClock
+public sealed class MoscowClock(TimeProvider time)
 {
     public const string ZoneId = "Europe/Moscow";
     public static readonly TimeSpan FixedOffset = TimeSpan.FromHours(3);
 
-    private readonly TimeProvider _time;
-    private readonly TimeZoneInfo? _zone;
-
-    public MoscowClock(TimeProvider time) : this(time, FindSystemZone) { }
-
-    /// <param name="findZone">The tz-data lookup; tests pass one that finds nothing.</param>
-    public MoscowClock(TimeProvider time, Func<string, TimeZoneInfo?> findZone)
-    {
-        _time = time;
-        _zone = findZone(ZoneId);
-    }
+    private readonly TimeZoneInfo? _zone = TimeZoneInfo.TryFindSystemTimeZoneById(ZoneId, out var zone) ? zone : null;
 
     /// <summary>"Europe/Moscow", or a note that the fixed offset is in use.</summary>
     public string ZoneName => _zone is null ? "UTC+03:00 (fixed; no time-zone data on this system)" : ZoneId;
 
-    public DateTimeOffset Now() => InMoscow(_time.GetUtcNow());
+    public DateTimeOffset Now() => InMoscow(time.GetUtcNow());
 
     /// <summary>The same instant on Moscow's wall clock.</summary>
     public DateTimeOffset InMoscow(DateTimeOffset instant) =>
         _zone is null ? instant.ToOffset(FixedOffset) : TimeZoneInfo.ConvertTime(instant, _zone);
-
-    private static TimeZoneInfo? FindSystemZone(string id) =>
-        TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone) ? zone : null;
 }

@@ -11,15 +11,6 @@ public sealed partial class MonitoringComponentTests
     private static readonly string[] ScrapedPorts = ["http", "backup-http"];
 
     [Fact]
-    public void Monitoring_is_a_kustomize_Component()
-    {
-        var kustomization = KustomizationTests.ReadKustomization(Path.Combine(Component, "kustomization.yaml"));
-
-        Assert.Equal("Component", kustomization["kind"]);
-        Assert.Equal("kustomize.config.k8s.io/v1alpha1", kustomization["apiVersion"]);
-    }
-
-    [Fact]
     public void Operations_guide_shows_the_one_line_a_site_overlay_adds()
     {
         // The same line, relative to a site overlay beside the checkout, that these tests render.

@@ -40,11 +40,16 @@ internal static partial class ConfigForLoopback
             ["scrape_timeout"] = "1s",
             ["evaluation_interval"] = "1s",
         };
+        var ruleFile = (string)Assert.Single((List<object>)config["rule_files"]);
+        Assert.Equal(RuleFiles.Rules, Path.Combine(Path.GetDirectoryName(RuleFiles.PlainConfig)!, ruleFile));
         config["rule_files"] = new List<object> { rules };
         // No Alertmanager here: the test reads the alerts from Prometheus itself.
         config.Remove("alerting");
         var job = RuleFiles.List(config, "scrape_configs").Single(scrape => (string)scrape["job_name"] == "moscow-time");
-        Assert.True(job.Remove("kubernetes_sd_configs"), "the example no longer discovers pods with kubernetes_sd_configs");
+        // The static targets carry the labels of Kubernetes pod discovery, which the example must use.
+        var discovery = Assert.Single(RuleFiles.List(job, "kubernetes_sd_configs"));
+        Assert.Equal("pod", discovery["role"]);
+        job.Remove("kubernetes_sd_configs");
         job["static_configs"] = ports
             .Select(port => new Dictionary<object, object>
             {
