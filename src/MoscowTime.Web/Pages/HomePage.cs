@@ -57,6 +57,9 @@ public sealed class HomePage(PodIdentity pod, MoscowClock clock)
 
     private const string Stylesheet = Style + VisitChart.Style;
 
+    /// <summary>Room for the whole page with its chart (about 8,000 characters), so the builder never grows.</summary>
+    private const int Capacity = 16 * 1024;
+
     public static readonly string ContentSecurityPolicy =
         $"default-src 'none'; style-src '{Sha256(Stylesheet)}'; script-src '{Sha256(Script)}'; connect-src 'self'; " +
         "img-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
@@ -69,7 +72,7 @@ public sealed class HomePage(PodIdentity pod, MoscowClock clock)
     {
         var html = HtmlEncoder.Default;
         var podName = html.Encode(pod.Name);
-        var page = new StringBuilder();
+        var page = new StringBuilder(Capacity);
         page.Append(CultureInfo.InvariantCulture, $"""
             <!doctype html>
             <html lang="en">

@@ -35,10 +35,12 @@ public static class VisitChart
     public static void Append(StringBuilder page, HourlyVisits history, MoscowClock clock)
     {
         var counts = history.Counts;
-        var scale = Math.Max(1, counts.Max());
+        var now = counts.Count - 1;
+        var hours = new string[counts.Count];
         var busiest = 0;
-        for (var i = 1; i < counts.Count; i++)
+        for (var i = 0; i < counts.Count; i++)
         {
+            hours[i] = clock.InMoscow(history.FirstHour.AddHours(i)).ToString("HH:mm", CultureInfo.InvariantCulture);
             // The later of equal hours: "busiest" then reads as the most recent peak.
             if (counts[i] >= counts[busiest])
             {
@@ -46,27 +48,26 @@ public static class VisitChart
             }
         }
 
-        string Hour(int i) => clock.InMoscow(history.FirstHour.AddHours(i)).ToString("HH:mm", CultureInfo.InvariantCulture);
-        var now = counts.Count - 1;
+        var scale = Math.Max(1, counts[busiest]);
         page.Append(CultureInfo.InvariantCulture, $"""
             <figure id="history">
             <svg id="visits-chart" class="chart" role="img" aria-labelledby="visits-chart-title visits-chart-desc" width="{Width}" height="{Height}" viewBox="0 0 {Width} {Height}">
             <title id="visits-chart-title">Visits to this pod per hour, last 24 hours</title>
-            <desc id="visits-chart-desc">{history.Total} visits in the last 24 hours, Moscow time: {counts[now]} in the current hour, from {Hour(now)}; the busiest hour, from {Hour(busiest)}, had {counts[busiest]}.</desc>
+            <desc id="visits-chart-desc">{history.Total} visits in the last 24 hours, Moscow time: {counts[now]} in the current hour, from {hours[now]}; the busiest hour, from {hours[busiest]}, had {counts[busiest]}.</desc>
 
             """);
         for (var i = 0; i < counts.Count; i++)
         {
             var height = counts[i] == 0 ? 0 : Math.Max(1, (int)Math.Round(counts[i] * (double)PlotHeight / scale));
             page.Append(CultureInfo.InvariantCulture,
-                $"<rect{(i == now ? " class=\"now\"" : "")} x=\"{BarX(i)}\" y=\"{PlotHeight - height}\" width=\"{BarWidth}\" height=\"{height}\"><title>{Hour(i)}: {counts[i]} visits</title></rect>\n");
+                $"<rect{(i == now ? " class=\"now\"" : "")} x=\"{BarX(i)}\" y=\"{PlotHeight - height}\" width=\"{BarWidth}\" height=\"{height}\"><title>{hours[i]}: {counts[i]} visits</title></rect>\n");
         }
 
         page.Append(CultureInfo.InvariantCulture, $"<line x1=\"0\" y1=\"{PlotHeight}.5\" x2=\"{Width}\" y2=\"{PlotHeight}.5\"/>\n");
         // Counted back from this hour, so the newest bar is always labelled.
         for (var i = now; i >= 0; i -= LabelEvery)
         {
-            page.Append(CultureInfo.InvariantCulture, $"<text x=\"{BarX(i) - 1 + (Step / 2)}\" y=\"{Height - 2}\">{Hour(i)}</text>\n");
+            page.Append(CultureInfo.InvariantCulture, $"<text x=\"{BarX(i) - 1 + (Step / 2)}\" y=\"{Height - 2}\">{hours[i]}</text>\n");
         }
 
         page.Append(CultureInfo.InvariantCulture, $"""
