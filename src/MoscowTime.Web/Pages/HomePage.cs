@@ -57,8 +57,8 @@ public sealed class HomePage(PodIdentity pod, MoscowClock clock)
 
     private const string Stylesheet = Style + VisitChart.Style;
 
-    /// <summary>Room for the whole page with its chart (about 8,000 characters), so the builder never grows.</summary>
-    private const int Capacity = 16 * 1024;
+    /// <summary>Room for the whole page with its chart (about 6,000 characters), so the builder never grows.</summary>
+    private const int Capacity = 8 * 1024;
 
     public static readonly string ContentSecurityPolicy =
         $"default-src 'none'; style-src '{Sha256(Stylesheet)}'; script-src '{Sha256(Script)}'; connect-src 'self'; " +
