@@ -59,6 +59,11 @@ wrk_figures() {
   '
 }
 
+# wrk_2xx: `wrk` output on stdin -> how many of its responses were 2xx.
+wrk_2xx() {
+  awk '/ requests in / { n = $1 } /Non-2xx/ { bad = $5 } END { print n - bad }'
+}
+
 # median_of KEY COLUMN ROW...: the median of COLUMN over the rows (space-separated fields) whose
 # first field is KEY.
 median_of() {

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Dapper;
 using Microsoft.Data.Sqlite;
 
 namespace MoscowTime.Storage;
@@ -9,36 +8,79 @@ public static class VisitQueries
 {
     public const string HourFormat = "yyyy-MM-dd HH:00";
 
-    public static string HourOf(DateTimeOffset at) =>
-        at.UtcDateTime.ToString(HourFormat, CultureInfo.InvariantCulture);
-
-    public static long Total(SqliteConnection connection, SqliteTransaction? transaction = null) =>
-        connection.ExecuteScalar<long>("SELECT COALESCE(SUM(visits), 0) FROM visit_hours;", transaction: transaction);
-
     public const string AddToHourSql = """
         INSERT INTO visit_hours (hour, visits) VALUES (@hour, @visits)
         ON CONFLICT (hour) DO UPDATE SET visits = visits + excluded.visits;
         """;
 
     /// <summary>A real write that changes no visit: proves the file takes commits again after a failure.</summary>
-    public const string MarkWritableSql = """
+    private const string MarkWritableSql = """
         INSERT INTO meta (key, value) VALUES ('last_write_check', @at)
         ON CONFLICT (key) DO UPDATE SET value = excluded.value;
         """;
 
-    public static string Timestamp(DateTimeOffset at) => at.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
+    public static string HourOf(DateTimeOffset at) =>
+        at.UtcDateTime.ToString(HourFormat, CultureInfo.InvariantCulture);
 
-    /// <summary>The hours from <paramref name="from"/> up to, not including, <paramref name="to"/>: a range of the primary key.</summary>
-    public static IReadOnlyList<HourCount> HoursBetween(SqliteConnection connection, SqliteTransaction transaction, DateTimeOffset from, DateTimeOffset to) =>
-        connection.Query<HourCount>(
-            "SELECT hour AS Hour, visits AS Visits FROM visit_hours WHERE hour >= @from AND hour < @to ORDER BY hour;",
-            new { from = HourOf(from), to = HourOf(to) },
-            transaction).AsList();
+    public static long Total(SqliteConnection connection, SqliteTransaction? transaction = null)
+    {
+        using var command = Command(connection, transaction, "SELECT COALESCE(SUM(visits), 0) FROM visit_hours;");
+        return (long)command.ExecuteScalar()!;
+    }
 
-    /// <summary>Every visit counted before the hour of <paramref name="hour"/>.</summary>
-    public static long TotalBefore(SqliteConnection connection, SqliteTransaction transaction, DateTimeOffset hour) =>
-        connection.ExecuteScalar<long>(
-            "SELECT COALESCE(SUM(visits), 0) FROM visit_hours WHERE hour < @hour;", new { hour = HourOf(hour) }, transaction);
+    internal static void AddToHour(SqliteConnection connection, SqliteTransaction transaction, string hour, long visits)
+    {
+        using var command = Command(connection, transaction, AddToHourSql);
+        command.Parameters.AddWithValue("@hour", hour);
+        command.Parameters.AddWithValue("@visits", visits);
+        command.ExecuteNonQuery();
+    }
+
+    internal static void MarkWritable(SqliteConnection connection, SqliteTransaction transaction, DateTimeOffset at)
+    {
+        using var command = Command(connection, transaction, MarkWritableSql);
+        command.Parameters.AddWithValue("@at", at.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// The visits of each hour from <paramref name="first"/> on, <paramref name="hours"/> of them, and
+    /// every visit counted before <paramref name="first"/> + <paramref name="hours"/>, read from one
+    /// snapshot of the file so the two agree.
+    /// </summary>
+    public static (long[] Counts, long TotalBefore) ReadHours(string databasePath, DateTimeOffset first, int hours)
+    {
+        var index = Enumerable.Range(0, hours).ToDictionary(i => HourOf(first.AddHours(i)), StringComparer.Ordinal);
+        var end = HourOf(first.AddHours(hours));
+        using var connection = SqliteDatabase.OpenReadOnly(databasePath);
+        using var transaction = connection.BeginTransaction(deferred: true);
+        var counts = new long[hours];
+        using (var command = Command(connection, transaction, "SELECT hour, visits FROM visit_hours WHERE hour >= @from AND hour < @to;"))
+        {
+            command.Parameters.AddWithValue("@from", HourOf(first));
+            command.Parameters.AddWithValue("@to", end);
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                if (index.TryGetValue(reader.GetString(0), out var i))
+                {
+                    counts[i] = reader.GetInt64(1);
+                }
+            }
+        }
+
+        using var before = Command(connection, transaction, "SELECT COALESCE(SUM(visits), 0) FROM visit_hours WHERE hour < @hour;");
+        before.Parameters.AddWithValue("@hour", end);
+        return (counts, (long)before.ExecuteScalar()!);
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        return command;
+    }
 }
 
 public sealed record HourCount(string Hour, long Visits);

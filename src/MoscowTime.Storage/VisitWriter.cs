@@ -15,8 +15,6 @@ namespace MoscowTime.Storage;
 /// </summary>
 public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
 {
-    private const int MaxYieldsBeforeBatch = 8;
-
     private readonly VisitStoreOptions _options;
     private readonly TimeProvider _time;
     private readonly StorageMetrics _metrics;
@@ -25,10 +23,8 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
     private readonly Dictionary<string, long> _hours = new(StringComparer.Ordinal);
 
     private SqliteConnection? _connection;
-    private VisitWriteCommands? _commands;
     private bool _openedOnce;
     private long _total;
-    private int _queued;
     private volatile bool _stopping;
     private volatile WriterHealth _health;
     private Task _loop = Task.CompletedTask;
@@ -40,9 +36,9 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
         _metrics = metrics;
         _logger = logger;
         _health = WriterHealth.Starting(time.GetUtcNow());
-        // Unbounded underneath, bounded by _queued: the bounded channel takes a lock on every
-        // write, and 64 request threads contending for it cost more than the commit.
-        _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+        // Bounded, and written with TryWrite only: a full queue refuses the visit at once (503)
+        // instead of making the request wait for room.
+        _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(_options.QueueCapacity) { SingleReader = true });
     }
 
     public string DatabasePath => _options.DatabasePath;
@@ -86,14 +82,14 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
 
     private Task<long> Enqueue(DateTimeOffset? visitAt)
     {
-        // Continuations run inline, on the thread that answers (see Answer), never on the writer's.
-        var pending = new Pending(visitAt, new TaskCompletionSource<long>());
-        if (Interlocked.Increment(ref _queued) <= _options.QueueCapacity && _queue.Writer.TryWrite(pending))
+        // Asynchronous continuations: the writer's thread goes straight back to the next commit,
+        // and each request's page is rendered on a pool thread of its own.
+        var pending = new Pending(visitAt, new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (_queue.Writer.TryWrite(pending))
         {
             return pending.Done.Task;
         }
 
-        Interlocked.Decrement(ref _queued);
         if (visitAt is not null)
         {
             _metrics.Rejected.Add(1);
@@ -105,29 +101,16 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
 
     private async Task RunAsync()
     {
-        var batch = new List<Pending>(Math.Min(_options.MaxBatchSize, 1024));
+        var batch = new List<Pending>();
         var reader = _queue.Reader;
-        var last = 0;
         // Ends only when the queue is completed and empty: everything accepted gets an answer.
         while (await reader.WaitToReadAsync())
         {
-            // Under load the requests that answered the last batch are about to come back with the
-            // next visits, runnable but not yet run on a busy machine. Yielding lets them enqueue, so
-            // one commit (and its fsync) serves them all: batches doubled and GET / gained about a
-            // fifth (bench/run.sh, issue 14). A yield returns at once when nothing else is runnable,
-            // and a lone visit (last batch of one) never waits.
-            for (var i = 0; i < MaxYieldsBeforeBatch && last > 1 && Volatile.Read(ref _queued) < last; i++)
-            {
-                Thread.Yield();
-            }
-
             while (batch.Count < _options.MaxBatchSize && reader.TryRead(out var pending))
             {
                 batch.Add(pending);
             }
 
-            Interlocked.Add(ref _queued, -batch.Count);
-            last = batch.Count;
             Commit(batch);
             batch.Clear();
         }
@@ -147,7 +130,7 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
                     $"the database file {_options.DatabasePath} was deleted while the app was running");
             }
 
-            var commands = Open();
+            var connection = Open();
             _hours.Clear();
             var probe = false;
             foreach (var pending in batch)
@@ -164,25 +147,25 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
                 }
             }
 
-            commands.Begin();
+            // One transaction for the whole batch: one fsync for every visit in it.
+            var transaction = connection.BeginTransaction();
             try
             {
                 foreach (var (hour, count) in _hours)
                 {
-                    commands.AddToHour(hour, count);
+                    VisitQueries.AddToHour(connection, transaction, hour, count);
                 }
 
                 if (probe)
                 {
-                    commands.MarkWritable(_time.GetUtcNow());
+                    VisitQueries.MarkWritable(connection, transaction, _time.GetUtcNow());
                 }
 
-                commands.Commit();
+                transaction.Commit();
             }
-            catch
+            finally
             {
-                commands.TryRollback();
-                throw;
+                DisposeQuietly(transaction);
             }
         }
         catch (Exception ex)
@@ -198,37 +181,10 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
 
         var number = _total;
         Volatile.Write(ref _total, number + visits);
-        var numbers = new long[batch.Count];
-        for (var i = 0; i < batch.Count; i++)
+        foreach (var pending in batch)
         {
-            numbers[i] = batch[i].VisitAt is null ? number + visits : ++number;
-        }
-
-        Answer(batch, numbers, null);
-    }
-
-    /// <summary>
-    /// Completes the batch's visits from the thread pool, one work item per processor, each running
-    /// its share of the requests' continuations inline (rendering the page, writing the response).
-    /// </summary>
-    /// <remarks>
-    /// Why not one pool hop per visit (RunContinuationsAsynchronously): under load a batch holds
-    /// dozens of visits, and queueing each continuation alone, with the wake-ups it costs, took more
-    /// CPU than the commit itself (bench/run.sh, issue 14). The writer's own thread never runs a
-    /// request's code, so it goes straight back to the next commit.
-    /// </remarks>
-    private static void Answer(List<Pending> batch, long[]? numbers, Exception? error)
-    {
-        var waiting = new TaskCompletionSource<long>[batch.Count];
-        for (var i = 0; i < waiting.Length; i++)
-        {
-            waiting[i] = batch[i].Done;
-        }
-
-        var share = Math.Max(1, (waiting.Length + Environment.ProcessorCount - 1) / Environment.ProcessorCount);
-        for (var from = 0; from < waiting.Length; from += share)
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(new Answers(waiting, numbers, error, from, Math.Min(waiting.Length, from + share)), preferLocal: false);
+            // A write check gets the total, a visit its own number.
+            pending.Done.TrySetResult(pending.VisitAt is null ? number + visits : ++number);
         }
     }
 
@@ -242,7 +198,11 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
 
         _health = new WriterHealth(false, reason, _time.GetUtcNow());
         _metrics.Rejected.Add(visits);
-        Answer(batch, null, ex as VisitNotRecordedException ?? new VisitNotRecordedException(reason, ex));
+        var error = ex as VisitNotRecordedException ?? new VisitNotRecordedException(reason, ex);
+        foreach (var pending in batch)
+        {
+            pending.Done.TrySetException(error);
+        }
 
         // Reopen on the next commit: a replaced, restored or remounted file is picked up afresh,
         // and the committed total is read again from what is really on disk.
@@ -264,11 +224,11 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
         }
     }
 
-    private VisitWriteCommands Open()
+    private SqliteConnection Open()
     {
-        if (_commands is not null)
+        if (_connection is not null)
         {
-            return _commands;
+            return _connection;
         }
 
         var connection = SqliteDatabase.OpenWriter(_options.DatabasePath, create: !_openedOnce);
@@ -287,9 +247,8 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
             Volatile.Write(ref _total, total);
             _openedOnce = true;
             _connection = connection;
-            _commands = new VisitWriteCommands(connection);
             LogOpened(_logger, _options.DatabasePath, Schema.CurrentVersion, from, total);
-            return _commands;
+            return connection;
         }
         catch
         {
@@ -310,8 +269,6 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
     private void CloseConnection()
     {
         var connection = _connection;
-        _commands?.Dispose();
-        _commands = null;
         _connection = null;
         try
         {
@@ -320,6 +277,19 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
         catch (SqliteException ex)
         {
             LogCloseFailed(_logger, ex, _options.DatabasePath);
+        }
+    }
+
+    /// <summary>Rolls back a batch that did not commit; SQLite may have rolled it back already (disk full, I/O error).</summary>
+    private static void DisposeQuietly(SqliteTransaction transaction)
+    {
+        try
+        {
+            transaction.Dispose();
+        }
+        catch (SqliteException)
+        {
+            // Nothing left to undo; the commit's own error is the one reported.
         }
     }
 
@@ -336,25 +306,6 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
     };
 
     private readonly record struct Pending(DateTimeOffset? VisitAt, TaskCompletionSource<long> Done);
-
-    /// <summary>One share of a batch's answers: its visit numbers, or the one reason none was recorded.</summary>
-    private sealed class Answers(TaskCompletionSource<long>[] waiting, long[]? numbers, Exception? error, int from, int to) : IThreadPoolWorkItem
-    {
-        public void Execute()
-        {
-            for (var i = from; i < to; i++)
-            {
-                if (numbers is not null)
-                {
-                    waiting[i].TrySetResult(numbers[i]);
-                }
-                else
-                {
-                    waiting[i].TrySetException(error!);
-                }
-            }
-        }
-    }
 
     [LoggerMessage(LogLevel.Information, "Opened {Path}: schema version {Version} (was {FromVersion}), {Total} visits so far")]
     private static partial void LogOpened(ILogger logger, string path, int version, int fromVersion, long total);

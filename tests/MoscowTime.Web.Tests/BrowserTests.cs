@@ -48,6 +48,50 @@ public sealed partial class BrowserTests : IDisposable
         Assert.Empty(scriptErrors);
     }
 
+    /// <summary>
+    /// A phone (390 px, an iPhone's width) and a laptop: nothing scrolls sideways, and the heading
+    /// and the chart's caption are laid out inside the viewport with room to spare.
+    /// </summary>
+    [Theory]
+    [InlineData(390)]
+    [InlineData(1280)]
+    public async Task Page_fits_the_viewport_without_horizontal_scrolling(int width)
+    {
+        const int MinimumMargin = 8;
+        Assert.True(File.Exists(Chromium), $"{Chromium} is missing: apt-get install chromium (.ci/run does)");
+        await using var app = await WebAppHost.StartAsync(_dir.File("visits.db"), null, "--POD_NAME=moscow-time-0");
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = Chromium,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        });
+        var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = width, Height = 844 } });
+
+        await page.GotoAsync(app.BaseAddress.ToString());
+
+        var (scrollWidth, clientWidth) = (await page.EvaluateAsync<int>("document.documentElement.scrollWidth"),
+            await page.EvaluateAsync<int>("document.documentElement.clientWidth"));
+        Assert.True(scrollWidth <= clientWidth, $"at {width} px the page is {scrollWidth} px wide, wider than its {clientWidth} px viewport");
+        foreach (var selector in (string[])["h1", "#history figcaption"])
+        {
+            // The text's own boxes, one per line: a block's box can fit while its text runs out of it.
+            var edges = await page.Locator(selector).EvaluateAsync<double[]>("""
+                element => {
+                  const text = document.createRange();
+                  text.selectNodeContents(element);
+                  const lines = [...text.getClientRects()];
+                  return [Math.min(...lines.map(line => line.left)), Math.max(...lines.map(line => line.right))];
+                }
+                """);
+            Assert.True(edges[0] >= MinimumMargin && edges[1] <= clientWidth - MinimumMargin,
+                $"at {width} px, {selector} spans {edges[0]:0} to {edges[1]:0} px, not inside the {clientWidth} px viewport with {MinimumMargin} px to spare");
+        }
+
+        var screenshots = Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "screenshots"));
+        await page.ScreenshotAsync(new() { Path = Path.Combine(screenshots.FullName, $"home-{width}.png"), FullPage = true });
+    }
+
     [GeneratedRegex(@"^\d\d:\d\d:\d\d$")]
     private static partial Regex TimeOfDay();
 

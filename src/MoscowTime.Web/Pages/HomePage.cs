@@ -1,9 +1,8 @@
-using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
-using System.Text.Unicode;
+using MoscowTime.Storage;
 using MoscowTime.Web.Cluster;
 using MoscowTime.Web.Pods;
 using MoscowTime.Web.Time;
@@ -14,15 +13,12 @@ namespace MoscowTime.Web.Pages;
 /// The page, rendered on the server so it is complete without JavaScript. Style and script are
 /// inline (no CDN, no extra requests) and allowed by hash in the Content-Security-Policy.
 /// </summary>
-/// <remarks>
-/// GET / is the hot path: the parts that never change for this pod are encoded once, and each
-/// request formats its few values straight into a pooled UTF-8 buffer.
-/// </remarks>
-public sealed class HomePage
+public sealed class HomePage(PodIdentity pod, MoscowClock clock)
 {
+    /// <summary>Laid out for any width down to a 390 px phone: main keeps a margin, the caption under the chart wraps.</summary>
     private const string Style = """
         body{font-family:system-ui,sans-serif;margin:0;min-height:100vh;display:grid;place-items:center;background:#101418;color:#e8e6e3}
-        main{text-align:center}
+        main{text-align:center;padding:1em;max-width:100%;box-sizing:border-box}
         h1{font-weight:400;font-size:1.2rem;letter-spacing:.1em;text-transform:uppercase;color:#9aa4ad}
         #clock{font-size:clamp(3rem,14vw,8rem);font-variant-numeric:tabular-nums;margin:.2em 0}
         #date{color:#9aa4ad}
@@ -59,32 +55,25 @@ public sealed class HomePage
         })();
         """;
 
-    private const string Tail = $"""
-        </main>
-        <script>{Script}</script>
-        </body>
-        </html>
-
-        """;
-
     private const string Stylesheet = Style + VisitChart.Style;
 
-    private static readonly string ContentSecurityPolicy =
+    /// <summary>Room for the whole page with its chart (about 6,000 characters), so the builder never grows.</summary>
+    private const int Capacity = 8 * 1024;
+
+    public static readonly string ContentSecurityPolicy =
         $"default-src 'none'; style-src '{Sha256(Stylesheet)}'; script-src '{Sha256(Script)}'; connect-src 'self'; " +
         "img-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-    private static readonly byte[] TailUtf8 = Encoding.UTF8.GetBytes(Tail);
-
-    private readonly byte[] _head;
-    private readonly string _pod;
-    private readonly int _maxLength;
-    private readonly PeerRows _peerRows = new();
-
-    public HomePage(PodIdentity pod, MoscowClock clock)
+    /// <summary>
+    /// The page for one visit: the time it was served, this pod's count including it, the other
+    /// pods' counts as they last reported (the page never waits on a peer), and this pod's last 24 hours.
+    /// </summary>
+    public string Render(DateTimeOffset moscow, long visits, PeerSnapshot peers, HourlyVisits? history)
     {
         var html = HtmlEncoder.Default;
-        _pod = html.Encode(pod.Name);
-        _head = Encoding.UTF8.GetBytes($"""
+        var podName = html.Encode(pod.Name);
+        var page = new StringBuilder(Capacity);
+        page.Append(CultureInfo.InvariantCulture, $"""
             <!doctype html>
             <html lang="en">
             <head>
@@ -96,76 +85,52 @@ public sealed class HomePage
             <body>
             <main>
             <h1>Moscow time <small>({html.Encode(clock.ZoneName)})</small></h1>
+            <div id="clock" data-unix-ms="{moscow.ToUnixTimeMilliseconds()}" data-offset-minutes="{(int)moscow.Offset.TotalMinutes}">{moscow:HH:mm:ss}</div>
+            <div id="date">{moscow:yyyy-MM-dd}</div>
+            <time id="moscow" datetime="{moscow:yyyy-MM-dd'T'HH:mm:sszzz}" hidden>{moscow:yyyy-MM-dd'T'HH:mm:sszzz}</time>
+            <dl>
+            <dt>Served by pod</dt><dd id="pod">{podName}</dd>
+            <dt>Visits to this pod</dt><dd id="visits">{visits}</dd>
+            </dl>
+            <table id="cluster">
+            <caption>All pods (others as last reported)</caption>
+            <thead><tr><th>Pod</th><th>Visits</th></tr></thead>
+            <tbody>
+            <tr class="self"><td>{podName}</td><td>{visits}</td></tr>
 
             """);
-        _maxLength = _head.Length + TailUtf8.Length + Encoding.UTF8.GetMaxByteCount(_pod.Length * 2) + 1024;
-    }
-
-    /// <summary>
-    /// Writes the page for one visit: the time it was served, this pod's count including it, and
-    /// the other pods' counts as they last reported (the page never waits on a peer), and this
-    /// pod's last 24 hours.
-    /// </summary>
-    public async Task WriteAsync(HttpResponse response, DateTimeOffset moscow, long visits, PeerSnapshot peers, HourlyVisits? history)
-    {
-        var peerRows = _peerRows.For(peers);
-        var length = _maxLength + Encoding.UTF8.GetMaxByteCount(peerRows.Length) + (history is null ? 0 : VisitChart.MaxLength);
-        var buffer = ArrayPool<byte>.Shared.Rent(length);
-        try
+        foreach (var peer in peers.Peers)
         {
-            // The constant head and tail are copied as they were encoded at start; only the values between them are formatted.
-            var page = buffer.AsSpan();
-            _head.CopyTo(page);
-            var written = _head.Length;
-            if (!Utf8.TryWrite(page[written..], CultureInfo.InvariantCulture, $"""
-                <div id="clock" data-unix-ms="{moscow.ToUnixTimeMilliseconds()}" data-offset-minutes="{(int)moscow.Offset.TotalMinutes}">{moscow:HH:mm:ss}</div>
-                <div id="date">{moscow:yyyy-MM-dd}</div>
-                <time id="moscow" datetime="{moscow:yyyy-MM-dd'T'HH:mm:sszzz}" hidden>{moscow:yyyy-MM-dd'T'HH:mm:sszzz}</time>
-                <dl>
-                <dt>Served by pod</dt><dd id="pod">{_pod}</dd>
-                <dt>Visits to this pod</dt><dd id="visits">{visits}</dd>
-                </dl>
-                <table id="cluster">
-                <caption>All pods (others as last reported)</caption>
-                <thead><tr><th>Pod</th><th>Visits</th></tr></thead>
-                <tbody>
-                <tr class="self"><td>{_pod}</td><td>{visits}</td></tr>
-                {peerRows}</tbody>
-                <tfoot><tr><td>{(peers.Complete ? "Total" : "Total of pods that answered")}</td><td id="cluster-total">{visits + peers.Total}</td></tr></tfoot>
-                </table>
-
-                """, out var values))
+            page.Append($"<tr><td>{html.Encode(peer.Pod)}</td>");
+            if (peer.Ok)
             {
-                throw new InvalidOperationException($"The page outgrew its {length}-byte buffer.");
+                page.Append(CultureInfo.InvariantCulture, $"<td>{peer.Visits}</td></tr>\n");
             }
-
-            written += values;
-            if (history is not null)
+            else
             {
-                if (!VisitChart.TryWrite(page[written..], history, out var chart))
-                {
-                    throw new InvalidOperationException($"The page outgrew its {length}-byte buffer.");
-                }
-
-                written += chart;
+                page.Append($"<td class=\"down\" title=\"{html.Encode(peer.Error ?? "")}\">no answer</td></tr>\n");
             }
-
-            TailUtf8.CopyTo(page[written..]);
-            written += TailUtf8.Length;
-
-            // Each GET / is a visit: a cached copy would show a stale count and skip a visit.
-            response.Headers.CacheControl = "no-store";
-            response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
-            response.Headers.XContentTypeOptions = "nosniff";
-            response.Headers["Referrer-Policy"] = "no-referrer";
-            response.ContentType = "text/html; charset=utf-8";
-            response.ContentLength = written;
-            await response.Body.WriteAsync(buffer.AsMemory(0, written));
         }
-        finally
+
+        page.Append(CultureInfo.InvariantCulture, $"""
+            </tbody>
+            <tfoot><tr><td>{(peers.Complete ? "Total" : "Total of pods that answered")}</td><td id="cluster-total">{visits + peers.Total}</td></tr></tfoot>
+            </table>
+
+            """);
+        if (history is not null)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            VisitChart.Append(page, history, clock);
         }
+
+        page.Append(CultureInfo.InvariantCulture, $"""
+            </main>
+            <script>{Script}</script>
+            </body>
+            </html>
+
+            """);
+        return page.ToString();
     }
 
     private static string Sha256(string inline) =>

@@ -1,0 +1,29 @@
+using Microsoft.Extensions.Time.Testing;
+using MoscowTime.Web.Cluster;
+using MoscowTime.Web.Pages;
+using MoscowTime.Web.Pods;
+using MoscowTime.Web.Time;
+
+namespace MoscowTime.Web.Tests;
+
+public class HomePageTests
+{
+    private static readonly DateTimeOffset Moscow = new(2026, 11, 24, 3, 36, 32, TimeSpan.FromHours(3));
+
+    [Fact]
+    public void Peers_that_answered_show_their_count_and_silent_ones_say_why_all_encoded()
+    {
+        var page = new HomePage(new PodIdentity("<pod-a>"), new MoscowClock(new FakeTimeProvider(Moscow)));
+        var peers = new PeerSnapshot([new PodCount("pod-b", 4, true), new PodCount("<pod-c>", null, false, "answered \"503\"")]);
+
+        var html = page.Render(Moscow, 7, peers, history: null);
+
+        Assert.Contains("<dd id=\"pod\">&lt;pod-a&gt;</dd>", html, StringComparison.Ordinal);
+        Assert.Contains("<tr class=\"self\"><td>&lt;pod-a&gt;</td><td>7</td></tr>\n" +
+            "<tr><td>pod-b</td><td>4</td></tr>\n" +
+            "<tr><td>&lt;pod-c&gt;</td><td class=\"down\" title=\"answered &quot;503&quot;\">no answer</td></tr>\n", html, StringComparison.Ordinal);
+        Assert.Contains("<td>Total of pods that answered</td><td id=\"cluster-total\">11</td>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<pod-", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<svg", html, StringComparison.Ordinal);
+    }
+}
