@@ -85,6 +85,21 @@ public sealed class WriteAheadLogTests : IDisposable
     }
 
     [Fact]
+    public void A_wal_removed_when_the_writer_closed_is_lost_place_for_a_position_and_nothing_without_one()
+    {
+        Insert(1, 10);
+        var read = Assert.IsType<WalRead.Committed>(WriteAheadLog.ReadCommitted(_live, from: null));
+        // The last connection to close checkpoints everything and deletes the WAL.
+        _writer.Dispose();
+        Assert.False(File.Exists(_live + "-wal"), "closing the only connection should have removed the WAL");
+
+        Assert.IsType<WalRead.LostPlace>(WriteAheadLog.ReadCommitted(_live, read.Next));
+        var none = Assert.IsType<WalRead.Committed>(WriteAheadLog.ReadCommitted(_live, from: null));
+        Assert.Null(none.Next);
+        Assert.Equal(0, none.Length);
+    }
+
+    [Fact]
     public void A_garbled_last_frame_is_not_returned()
     {
         Insert(1, 10);
