@@ -103,14 +103,22 @@ public static class WriteAheadLog
     /// applied commit gives it; stops after <paramref name="commits"/> commits (restoring to an instant). Returns the
     /// number of commits applied.
     /// </summary>
-    /// <exception cref="InvalidDataException">The frames end inside a transaction: they were not read by <see cref="ReadCommitted"/>.</exception>
-    public static int Apply(string databasePath, Stream frames, int pageSize, int commits = int.MaxValue)
+    /// <param name="wal">The WAL's header, then frames as <see cref="ReadCommitted"/> found them.</param>
+    /// <exception cref="InvalidDataException">No valid WAL header, or the frames end inside a transaction.</exception>
+    public static int Apply(string databasePath, Stream wal, int commits = int.MaxValue)
     {
+        var header = new byte[HeaderBytes];
+        if (wal.ReadAtLeast(header, HeaderBytes, throwOnEndOfStream: false) < HeaderBytes || ReadHeader(header) is not { } valid)
+        {
+            throw new InvalidDataException("the frames do not start with a valid WAL header");
+        }
+
+        var pageSize = valid.PageSize;
         using var database = new FileStream(databasePath, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
         var frame = new byte[FrameHeaderBytes + pageSize];
         var applied = 0;
         var pending = false;
-        while (applied < commits && frames.ReadAtLeast(frame, frame.Length, throwOnEndOfStream: false) is var read && read > 0)
+        while (applied < commits && wal.ReadAtLeast(frame, frame.Length, throwOnEndOfStream: false) is var read && read > 0)
         {
             if (read < frame.Length)
             {

@@ -148,10 +148,10 @@ public sealed class WriteAheadLogTests : IDisposable
     {
         Insert(1, _pageSize * PagesPerLargeRow);
         var read = Assert.IsType<WalRead.Committed>(WriteAheadLog.ReadCommitted(_live, from: null));
-        var frames = Frames(_live, read);
+        var wal = HeaderAndFrames(_live, read);
 
-        using var cut = new MemoryStream(frames, 0, WriteAheadLog.FrameHeaderBytes + _pageSize);
-        Assert.Throws<InvalidDataException>(() => WriteAheadLog.Apply(_base, cut, read.PageSize));
+        using var cut = new MemoryStream(wal, 0, WriteAheadLog.HeaderBytes + WriteAheadLog.FrameHeaderBytes + _pageSize);
+        Assert.Throws<InvalidDataException>(() => WriteAheadLog.Apply(_base, cut));
     }
 
     public void Dispose()
@@ -173,16 +173,18 @@ public sealed class WriteAheadLogTests : IDisposable
 
     private int Apply(string walOf, WalRead.Committed read, int commits = int.MaxValue)
     {
-        using var frames = new MemoryStream(Frames(walOf, read));
-        return WriteAheadLog.Apply(_base, frames, read.PageSize, commits);
+        using var wal = new MemoryStream(HeaderAndFrames(walOf, read));
+        return WriteAheadLog.Apply(_base, wal, commits);
     }
 
-    private static byte[] Frames(string walOf, WalRead.Committed read)
+    /// <summary>What a segment carries after its commit times: the WAL's header, then the frames read.</summary>
+    private static byte[] HeaderAndFrames(string walOf, WalRead.Committed read)
     {
         using var wal = new FileStream(walOf + "-wal", FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        var bytes = new byte[read.Length];
+        var bytes = new byte[WriteAheadLog.HeaderBytes + read.Length];
+        wal.ReadExactly(bytes, 0, WriteAheadLog.HeaderBytes);
         wal.Position = read.Offset;
-        wal.ReadExactly(bytes);
+        wal.ReadExactly(bytes, WriteAheadLog.HeaderBytes, (int)read.Length);
         return bytes;
     }
 
@@ -198,8 +200,6 @@ public sealed class WriteAheadLogTests : IDisposable
         return string.Join("; ", connection.Query<string>("PRAGMA integrity_check;"));
     }
 
-    // Read-write: a copy that received the WAL's page 1 says it is in WAL mode, and SQLite opens such a file read-only
-    // only when its -shm file already exists.
     private static SqliteConnection Open(string path, SqliteOpenMode mode)
     {
         var connection = new SqliteConnection(SqliteDatabase.ConnectionString(path, mode));

@@ -68,6 +68,46 @@ public sealed partial record ShippedSegment(long From, long To, WalPosition End,
         return times;
     }
 
+    /// <summary>A segment's body: the times of the commits <paramref name="read"/> found, the WAL's header, then its frames.</summary>
+    public static void WriteBody(Stream body, string databasePath, WalRead.Committed read, IReadOnlyList<DateTimeOffset> commitTimes)
+    {
+        if (commitTimes.Count != read.Commits.Count)
+        {
+            throw new ArgumentException($"{commitTimes.Count} times for {read.Commits.Count} commits", nameof(commitTimes));
+        }
+
+        WriteCommitTimes(body, commitTimes);
+        using var wal = new FileStream(databasePath + "-wal", FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        var buffer = new byte[WriteAheadLog.FrameHeaderBytes + read.PageSize];
+        foreach (var (offset, length) in new[] { (0L, (long)WriteAheadLog.HeaderBytes), (read.Offset, read.Length) })
+        {
+            wal.Position = offset;
+            for (var left = length; left > 0; left -= buffer.Length)
+            {
+                var chunk = (int)Math.Min(buffer.Length, left);
+                wal.ReadExactly(buffer, 0, chunk);
+                body.Write(buffer, 0, chunk);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Applies the commits of a segment's body timed at or before <paramref name="asOf"/> onto a copy of the database.
+    /// Returns the time of the last one applied; null when none was.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The body holds fewer commits than it has times for, or is damaged.</exception>
+    public static DateTimeOffset? ApplyBody(string databasePath, Stream body, DateTimeOffset asOf)
+    {
+        var times = ReadCommitTimes(body);
+        var included = times.TakeWhile(time => time <= asOf).Count();
+        if (WriteAheadLog.Apply(databasePath, body, included) != included)
+        {
+            throw new InvalidDataException($"a segment body with {times.Count} commit times holds fewer commits");
+        }
+
+        return included == 0 ? null : times[included - 1];
+    }
+
     [GeneratedRegex(@"^(\d{12})-(\d{12})_([0-9a-f]{8})([0-9a-f]{8})-(\d{10})_(\d{8}T\d{6}\.\d{3})Z_(\d{8}T\d{6}\.\d{3})Z\.wal$", RegexOptions.CultureInvariant)]
     private static partial Regex NamePattern();
 }
