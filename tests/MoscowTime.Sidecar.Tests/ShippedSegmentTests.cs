@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Dapper;
 using MoscowTime.Sidecar.Remote;
 using MoscowTime.Storage;
@@ -84,28 +85,15 @@ public sealed class ShippedSegmentTests : IDisposable
     public void Names_that_are_not_segments_are_not_taken_for_one(string name) => Assert.Null(ShippedSegment.Parse(name));
 
     [Fact]
-    public void Commit_times_read_back_to_the_millisecond_and_leave_the_body_at_the_wal_header()
-    {
-        DateTimeOffset[] times = [Start, Start.AddMilliseconds(1), Start.AddSeconds(1)];
-        byte[] walHeader = [0x37, 0x7f, 0x06, 0x82];
-        using var body = new MemoryStream();
-        ShippedSegment.WriteCommitTimes(body, times);
-        body.Write(walHeader);
-
-        body.Position = 0;
-        Assert.Equal(times, ShippedSegment.ReadCommitTimes(body));
-        Assert.Equal(walHeader, body.ToArray()[(int)body.Position..]);
-    }
-
-    [Fact]
     public void A_body_shorter_than_its_count_of_commit_times_is_refused()
     {
-        using var body = new MemoryStream();
-        ShippedSegment.WriteCommitTimes(body, [Start, Start.AddSeconds(1)]);
-        body.SetLength(body.Length - 1);
+        // Two times counted, one there.
+        var bytes = new byte[sizeof(int) + sizeof(long)];
+        BinaryPrimitives.WriteInt32BigEndian(bytes, 2);
+        BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(sizeof(int)), Start.ToUnixTimeMilliseconds());
+        using var body = new MemoryStream(bytes);
 
-        body.Position = 0;
-        Assert.Throws<InvalidDataException>(() => ShippedSegment.ReadCommitTimes(body));
+        Assert.Throws<InvalidDataException>(() => ShippedSegment.ApplyBody(_dir.File("never-opened.db"), body, Start));
     }
 
     public void Dispose() => _dir.Dispose();

@@ -33,52 +33,22 @@ public sealed partial record ShippedSegment(long From, long To, WalPosition End,
             BackupCatalog.ParseStamp(match.Groups[6].Value), BackupCatalog.ParseStamp(match.Groups[7].Value));
     }
 
-    /// <summary>The start of a segment's body: how many commits it holds, then each one's time (Unix milliseconds, big-endian).</summary>
-    public static void WriteCommitTimes(Stream body, IReadOnlyList<DateTimeOffset> commits)
-    {
-        var bytes = new byte[sizeof(int) + (commits.Count * TimeBytes)];
-        BinaryPrimitives.WriteInt32BigEndian(bytes, commits.Count);
-        for (var i = 0; i < commits.Count; i++)
-        {
-            BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(sizeof(int) + (i * TimeBytes)), commits[i].ToUnixTimeMilliseconds());
-        }
-
-        body.Write(bytes);
-    }
-
-    /// <summary>Reads what <see cref="WriteCommitTimes"/> wrote, leaving the body at the WAL header that follows.</summary>
-    /// <exception cref="InvalidDataException">The body is shorter than the count it starts with says.</exception>
-    public static IReadOnlyList<DateTimeOffset> ReadCommitTimes(Stream body)
-    {
-        var number = new byte[TimeBytes];
-        body.ReadExactly(number.AsSpan(0, sizeof(int)));
-        var count = BinaryPrimitives.ReadInt32BigEndian(number);
-        if (count < 0 || (body.CanSeek && (long)count * TimeBytes > body.Length - body.Position))
-        {
-            throw new InvalidDataException($"a segment body that counts {count} commits is damaged");
-        }
-
-        var times = new DateTimeOffset[count];
-        for (var i = 0; i < count; i++)
-        {
-            body.ReadExactly(number);
-            times[i] = DateTimeOffset.FromUnixTimeMilliseconds(BinaryPrimitives.ReadInt64BigEndian(number));
-        }
-
-        return times;
-    }
-
-    /// <summary>A segment's body: the times of the commits <paramref name="read"/> found, the WAL's header, then its frames.</summary>
+    /// <summary>
+    /// A segment's body: the count of commits <paramref name="read"/> found and each one's time (Unix milliseconds,
+    /// big-endian), then the WAL's header and the frames, as <see cref="WriteAheadLog.Apply"/> takes them.
+    /// </summary>
     public static void WriteBody(Stream body, string databasePath, WalRead.Committed read, IReadOnlyList<DateTimeOffset> commitTimes)
     {
-        if (commitTimes.Count != read.Commits.Count)
+        ArgumentOutOfRangeException.ThrowIfNotEqual(commitTimes.Count, read.Commits.Count, nameof(commitTimes));
+        var buffer = new byte[Math.Max(sizeof(int) + (commitTimes.Count * TimeBytes), WriteAheadLog.FrameHeaderBytes + read.PageSize)];
+        BinaryPrimitives.WriteInt32BigEndian(buffer, commitTimes.Count);
+        for (var i = 0; i < commitTimes.Count; i++)
         {
-            throw new ArgumentException($"{commitTimes.Count} times for {read.Commits.Count} commits", nameof(commitTimes));
+            BinaryPrimitives.WriteInt64BigEndian(buffer.AsSpan(sizeof(int) + (i * TimeBytes)), commitTimes[i].ToUnixTimeMilliseconds());
         }
 
-        WriteCommitTimes(body, commitTimes);
+        body.Write(buffer, 0, sizeof(int) + (commitTimes.Count * TimeBytes));
         using var wal = new FileStream(databasePath + "-wal", FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        var buffer = new byte[WriteAheadLog.FrameHeaderBytes + read.PageSize];
         foreach (var (offset, length) in new[] { (0L, (long)WriteAheadLog.HeaderBytes), (read.Offset, read.Length) })
         {
             wal.Position = offset;
@@ -95,14 +65,26 @@ public sealed partial record ShippedSegment(long From, long To, WalPosition End,
     /// Applies the commits of a segment's body timed at or before <paramref name="asOf"/> onto a copy of the database.
     /// Returns the time of the last one applied; null when none was.
     /// </summary>
-    /// <exception cref="InvalidDataException">The body holds fewer commits than it has times for, or is damaged.</exception>
+    /// <exception cref="InvalidDataException">The body is shorter than its count of times says, or holds fewer commits.</exception>
     public static DateTimeOffset? ApplyBody(string databasePath, Stream body, DateTimeOffset asOf)
     {
-        var times = ReadCommitTimes(body);
+        var number = new byte[TimeBytes];
+        body.ReadExactly(number.AsSpan(0, sizeof(int)));
+        var times = new DateTimeOffset[BinaryPrimitives.ReadInt32BigEndian(number)];
+        for (var i = 0; i < times.Length; i++)
+        {
+            if (body.ReadAtLeast(number, TimeBytes, throwOnEndOfStream: false) < TimeBytes)
+            {
+                throw new InvalidDataException($"a segment body that counts {times.Length} commit times ends after {i}");
+            }
+
+            times[i] = DateTimeOffset.FromUnixTimeMilliseconds(BinaryPrimitives.ReadInt64BigEndian(number));
+        }
+
         var included = times.TakeWhile(time => time <= asOf).Count();
         if (WriteAheadLog.Apply(databasePath, body, included) != included)
         {
-            throw new InvalidDataException($"a segment body with {times.Count} commit times holds fewer commits");
+            throw new InvalidDataException($"a segment body with {times.Length} commit times holds fewer commits");
         }
 
         return included == 0 ? null : times[included - 1];
