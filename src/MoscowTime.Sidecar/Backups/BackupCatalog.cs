@@ -63,9 +63,7 @@ public sealed class BackupCatalog
             return null;
         }
 
-        var takenAt = DateTime.ParseExact(match.Groups[1].Value, StampFormat, CultureInfo.InvariantCulture,
-            DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
-        return new DateTimeOffset(takenAt, TimeSpan.Zero);
+        return ParseStamp(match.Groups[1].Value);
     }
 
     /// <summary>
@@ -116,5 +114,9 @@ public sealed class BackupCatalog
         return removed;
     }
 
-    private static string Stamp(DateTimeOffset at) => at.UtcDateTime.ToString(StampFormat, CultureInfo.InvariantCulture);
+    /// <summary>A UTC time as every name of ours carries it, to the millisecond, without its trailing Z.</summary>
+    internal static string Stamp(DateTimeOffset at) => at.UtcDateTime.ToString(StampFormat, CultureInfo.InvariantCulture);
+
+    internal static DateTimeOffset ParseStamp(string stamp) => new(DateTime.ParseExact(stamp, StampFormat, CultureInfo.InvariantCulture,
+        DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal), TimeSpan.Zero);
 }
