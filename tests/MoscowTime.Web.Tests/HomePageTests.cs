@@ -1,3 +1,4 @@
+using System.Text;
 using Microsoft.Extensions.Time.Testing;
 using MoscowTime.Web.Cluster;
 using MoscowTime.Web.Pages;
@@ -16,7 +17,9 @@ public class HomePageTests
         var page = new HomePage(new PodIdentity("<pod-a>"), new MoscowClock(new FakeTimeProvider(Moscow)));
         var peers = new PeerSnapshot([new PodCount("pod-b", 4, true), new PodCount("<pod-c>", null, false, "answered \"503\"")]);
 
-        var html = page.Render(Moscow, 7, peers, history: null);
+        var builder = new StringBuilder();
+        page.Render(builder, Moscow, 7, peers, history: null);
+        var html = builder.ToString();
 
         Assert.Contains("<dd id=\"pod\">&lt;pod-a&gt;</dd>", html, StringComparison.Ordinal);
         Assert.Contains("<tr class=\"self\"><td>&lt;pod-a&gt;</td><td>7</td></tr>\n" +

@@ -1,3 +1,5 @@
+using System.Text;
+using Microsoft.Extensions.ObjectPool;
 using Microsoft.AspNetCore.Http.HttpResults;
 using MoscowTime.Storage;
 using MoscowTime.Web.Cluster;
@@ -11,6 +13,13 @@ public static class PageApi
     /// <summary>How long a visitor refused with 503 is told to wait: a full queue drains, or a failed file reopens, within seconds.</summary>
     private const string RetryAfterSeconds = "5";
 
+    /// <summary>
+    /// Pages are built in pooled builders and written to the response without an intermediate string:
+    /// 30% less CPU per GET / than a new builder and string per visit (bench/README.md, "The page").
+    /// </summary>
+    private static readonly ObjectPool<StringBuilder> Builders = ObjectPool.Create(
+        new StringBuilderPooledObjectPolicy { InitialCapacity = HomePage.Capacity, MaximumRetainedCapacity = 2 * HomePage.Capacity });
+
     public static IEndpointRouteBuilder MapPageApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/", ShowPageAsync);
@@ -18,7 +27,7 @@ public static class PageApi
     }
 
     /// <summary>Every GET / is one visit, committed before the page is sent.</summary>
-    internal static async Task<Results<ContentHttpResult, ProblemHttpResult>> ShowPageAsync(
+    internal static async Task<Results<EmptyHttpResult, ProblemHttpResult>> ShowPageAsync(
         HttpContext context, VisitWriter writer, MoscowClock clock, HomePage page, ClusterView cluster, VisitHistory history)
     {
         var headers = context.Response.Headers;
@@ -30,8 +39,22 @@ public static class PageApi
             headers.ContentSecurityPolicy = HomePage.ContentSecurityPolicy;
             headers.XContentTypeOptions = "nosniff";
             headers["Referrer-Policy"] = "no-referrer";
-            var html = page.Render(clock.Now(), visits, cluster.LastReported, history.Last24Hours(visits));
-            return TypedResults.Content(html, "text/html; charset=utf-8");
+            context.Response.ContentType = "text/html; charset=utf-8";
+            var html = Builders.Get();
+            try
+            {
+                page.Render(html, clock.Now(), visits, cluster.LastReported, history.Last24Hours(visits));
+                foreach (var chunk in html.GetChunks())
+                {
+                    Encoding.UTF8.GetBytes(chunk.Span, context.Response.BodyWriter);
+                }
+            }
+            finally
+            {
+                Builders.Return(html);
+            }
+
+            return TypedResults.Empty;
         }
         catch (VisitNotRecordedException ex)
         {

@@ -57,8 +57,8 @@ public sealed class HomePage(PodIdentity pod, MoscowClock clock)
 
     private const string Stylesheet = Style + VisitChart.Style;
 
-    /// <summary>Room for the whole page with its chart (about 6,000 characters), so the builder never grows.</summary>
-    private const int Capacity = 8 * 1024;
+    /// <summary>Room for the whole page with its chart (about 6,000 characters), so a builder never grows.</summary>
+    public const int Capacity = 8 * 1024;
 
     public static readonly string ContentSecurityPolicy =
         $"default-src 'none'; style-src '{Sha256(Stylesheet)}'; script-src '{Sha256(Script)}'; connect-src 'self'; " +
@@ -68,11 +68,10 @@ public sealed class HomePage(PodIdentity pod, MoscowClock clock)
     /// The page for one visit: the time it was served, this pod's count including it, the other
     /// pods' counts as they last reported (the page never waits on a peer), and this pod's last 24 hours.
     /// </summary>
-    public string Render(DateTimeOffset moscow, long visits, PeerSnapshot peers, HourlyVisits? history)
+    public void Render(StringBuilder page, DateTimeOffset moscow, long visits, PeerSnapshot peers, HourlyVisits? history)
     {
         var html = HtmlEncoder.Default;
         var podName = html.Encode(pod.Name);
-        var page = new StringBuilder(Capacity);
         page.Append(CultureInfo.InvariantCulture, $"""
             <!doctype html>
             <html lang="en">
@@ -130,7 +129,6 @@ public sealed class HomePage(PodIdentity pod, MoscowClock clock)
             </html>
 
             """);
-        return page.ToString();
     }
 
     private static string Sha256(string inline) =>
