@@ -1,6 +1,6 @@
 using System.Text;
-using Microsoft.Extensions.ObjectPool;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.ObjectPool;
 using MoscowTime.Storage;
 using MoscowTime.Web.Cluster;
 using MoscowTime.Web.Pages;
