@@ -117,6 +117,9 @@ public sealed class BackupCatalog
     /// <summary>A UTC time as every name of ours carries it, to the millisecond, without its trailing Z.</summary>
     internal static string Stamp(DateTimeOffset at) => at.UtcDateTime.ToString(StampFormat, CultureInfo.InvariantCulture);
 
-    internal static DateTimeOffset ParseStamp(string stamp) => new(DateTime.ParseExact(stamp, StampFormat, CultureInfo.InvariantCulture,
-        DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal), TimeSpan.Zero);
+    internal static DateTimeOffset ParseStamp(string stamp) =>
+        TryParseStamp(stamp) ?? throw new FormatException($"'{stamp}' is not a time as our names carry it");
+
+    internal static DateTimeOffset? TryParseStamp(string stamp) => DateTime.TryParseExact(stamp, StampFormat, CultureInfo.InvariantCulture,
+        DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at) ? new DateTimeOffset(at, TimeSpan.Zero) : null;
 }

@@ -35,9 +35,8 @@ public sealed partial record RemoteLocation(string Bucket, string Prefix, string
 
     public string KeyFor(string backupName) => PodPrefix + backupName;
 
-    /// <summary>The backup name an object key carries, or null for a key outside this pod's folder.</summary>
-    public string? NameOf(string key) =>
-        key.StartsWith(PodPrefix, StringComparison.Ordinal) && key.IndexOf('/', PodPrefix.Length) < 0 ? key[PodPrefix.Length..] : null;
+    /// <summary>The name of an object in this pod's folder (<c>chain-…/snapshot.db</c> inside a chain), or null for a key outside it.</summary>
+    public string? NameOf(string key) => key.StartsWith(PodPrefix, StringComparison.Ordinal) && key.Length > PodPrefix.Length ? key[PodPrefix.Length..] : null;
 
     /// <summary>For logs and /healthz: the place, never a credential.</summary>
     public override string ToString() => $"s3://{Bucket}/{PodPrefix}";
