@@ -110,11 +110,13 @@ public sealed class RemoteBackupComponentTests : IDisposable
                 Url = settings["Backup__Remote__Url"],
                 Endpoint = settings.GetValueOrDefault("Backup__Remote__Endpoint"),
                 Region = settings["AWS_REGION"],
-                Retain = int.Parse(settings["Backup__Remote__Retain"], System.Globalization.CultureInfo.InvariantCulture),
+                SyncInterval = TimeSpan.Parse(settings["Backup__Remote__SyncInterval"], System.Globalization.CultureInfo.InvariantCulture),
+                Window = TimeSpan.Parse(settings["Backup__Remote__Window"], System.Globalization.CultureInfo.InvariantCulture),
                 PodName = "moscow-time-0",
             };
             var result = new RemoteOptionsValidator().Validate(null, options);
             Assert.True(result.Succeeded, result.FailureMessage);
+            Assert.Equal((TimeSpan.FromSeconds(1), TimeSpan.FromDays(7)), (options.SyncInterval, options.Window));
             Assert.DoesNotContain(settings.Keys, key => key.Contains("SECRET", StringComparison.OrdinalIgnoreCase));
         }
     }

@@ -11,7 +11,8 @@ public sealed class RemoteConfigurationTests : IDisposable
     [InlineData("sidecar", "--Backup:Remote:Url=s3://Bad_Bucket/prefix", "Backup:Remote:Url")]
     [InlineData("sidecar", "--Backup:Remote:Endpoint=minio:9000", "Backup:Remote:Endpoint")]
     [InlineData("sidecar", "--Backup:Remote:PodName=", "POD_NAME")]
-    [InlineData("sidecar", "--Backup:Remote:Retain=0", "Backup:Remote:Retain")]
+    [InlineData("sidecar", "--Backup:Remote:SyncInterval=00:00:00", "Backup:Remote:SyncInterval")]
+    [InlineData("restore", "--Backup:Remote:Window=00:00:01", "Backup:Remote:Window")]
     [InlineData("restore", "--Backup:Remote:PodName=", "POD_NAME")]
     [InlineData("restore", "--Backup:Remote:Url=s3://", "Backup:Remote:Url")]
     public async Task Invalid_remote_settings_exit_with_code_2_and_one_line_naming_the_option(string program, string setting, string option)

@@ -140,32 +140,6 @@ public sealed class RemoteUploadTests : IAsyncLifetime, IDisposable
         Assert.Equal(uploadedAt, File.GetLastWriteTimeUtc(_store.Server.ObjectFile(key)));
     }
 
-    [Fact]
-    public async Task Remote_retention_keeps_the_newest_of_this_pod_and_touches_nothing_else()
-    {
-        var foreign = _dir.File("notes.txt");
-        await File.WriteAllTextAsync(foreign, "an operator's notes");
-        await _store.PutBackupAsync(foreign, "notes.txt");
-        var neighbour = VisitsFile.Backup(_dir.File("neighbour"), Database, VisitsFile.Start.AddDays(-1), 3);
-        await _store.PutBackupAsync(neighbour, pod: "moscow-time-1");
-        VisitsFile.Create(Database, visits: 1);
-        await using var sidecar = await StartAsync("--Backup:Remote:Retain=2");
-
-        for (var uploads = 1; uploads <= 3; uploads++)
-        {
-            await sidecar.UntilRemoteAsync(s => s.Taken == uploads, $"upload {uploads}");
-            if (uploads < 3)
-            {
-                VisitsFile.AddVisits(Database, 1);
-                await sidecar.NextPassAsync();
-            }
-        }
-
-        var kept = sidecar.Catalog.List().Take(2).Select(b => RemoteStore.PodFolder + b.Name).Append($"{RemoteStore.PodFolder}notes.txt");
-        Assert.Equal(kept.Order(StringComparer.Ordinal), _store.Keys());
-        Assert.Single(_store.Keys($"{RemoteStore.Prefix}/moscow-time-1/"));
-    }
-
     [Theory]
     [InlineData(S3Fault.AlterUploads)]
     [InlineData(S3Fault.KeepChunkSignatures)]

@@ -17,7 +17,7 @@ public sealed partial class RemoteBackupWorker(RemoteUploader uploader, BackupPa
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var location = RemoteLocation.From(options.Value);
-        LogStarted(logger, location.ToString(), options.Value.Endpoint ?? "AWS S3", options.Value.Retain);
+        LogStarted(logger, location.ToString(), options.Value.Endpoint ?? "AWS S3", Keep);
         try
         {
             while (true)
@@ -48,6 +48,8 @@ public sealed partial class RemoteBackupWorker(RemoteUploader uploader, BackupPa
 
     [LoggerMessage(LogLevel.Information, "Uploading verified backups to {Location} ({Endpoint}), keeping {Retain}")]
     private static partial void LogStarted(ILogger logger, string location, string endpoint, int retain);
+
+    private const int Keep = 24;
 
     [LoggerMessage(LogLevel.Warning, "Stopping without the final upload: the shutdown timeout ran out; the next start uploads it")]
     private static partial void LogNoFinalUpload(ILogger logger);

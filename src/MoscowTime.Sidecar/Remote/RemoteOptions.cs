@@ -24,9 +24,24 @@ public sealed class RemoteOptions
     /// <summary>This pod's place in the store; falls back to <c>POD_NAME</c> (the downward API).</summary>
     public string? PodName { get; set; }
 
-    /// <summary>How many confirmed objects to keep per pod, newest first.</summary>
-    [Range(1, 10_000, ErrorMessage = "Backup:Remote:Retain must be between {1} and {2}")]
-    public int Retain { get; set; } = 24;
+    /// <summary>Replaced by <see cref="Window"/>: set, it is ignored with one warning at start.</summary>
+    public string? Retain { get; set; }
+
+    /// <summary>How soon a commit's frames are in the store (plus the upload's own time): how often the WAL is read.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00", ErrorMessage = "Backup:Remote:SyncInterval must be between {1} and {2}")]
+    public TimeSpan SyncInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often a changed database starts a new chain from a whole snapshot: bounds the segments a restore applies.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00", ErrorMessage = "Backup:Remote:SnapshotInterval must be between {1} and {2}")]
+    public TimeSpan SnapshotInterval { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>How far back any instant can be restored; older chains are deleted.</summary>
+    [Range(typeof(TimeSpan), "00:10:00", "3650.00:00:00", ErrorMessage = "Backup:Remote:Window must be between {1} and {2}")]
+    public TimeSpan Window { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How often the sidecar restores the newest shipped state from the store alone, to prove the copy restores.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00", ErrorMessage = "Backup:Remote:DrillInterval must be between {1} and {2}")]
+    public TimeSpan DrillInterval { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>How long one request (an upload, a read-back, a listing) may take before it is retried.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00", ErrorMessage = "Backup:Remote:AttemptTimeout must be between {1} and {2}")]

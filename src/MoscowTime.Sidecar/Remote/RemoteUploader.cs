@@ -18,6 +18,9 @@ namespace MoscowTime.Sidecar.Remote;
 /// </remarks>
 public sealed partial class RemoteUploader
 {
+    /// <summary>Until shipping replaces these uploads: the old Backup:Remote:Retain default.</summary>
+    private const int Keep = 24;
+
     private readonly ObjectStore _store;
     private readonly BackupCatalog _catalog;
     private readonly BackupState _local;
@@ -181,11 +184,11 @@ public sealed partial class RemoteUploader
             .Select(o => (Object: o, TakenAt: _catalog.TakenAt(o.Name)))
             .Where(o => o.TakenAt is not null)
             .OrderByDescending(o => o.TakenAt)
-            .Skip(_options.Retain);
+            .Skip(Keep);
         foreach (var (expired, _) in ours)
         {
             await pipeline.ExecuteAsync(async token => await _store.DeleteAsync(expired.Name, token), cancellationToken);
-            LogPruned(_logger, expired.Key, _options.Retain);
+            LogPruned(_logger, expired.Key, Keep);
         }
     }
 
