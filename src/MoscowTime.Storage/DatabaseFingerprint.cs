@@ -5,20 +5,18 @@ using Microsoft.Data.Sqlite;
 
 namespace MoscowTime.Storage;
 
-/// <summary>
-/// A hash of a database's content: schema version, then every row of every table in key order.
-/// </summary>
+/// <summary>A hash of a database's content: schema version, then every row of every table in key order.</summary>
 /// <remarks>
-/// Compares a fresh snapshot with the newest backup after a restart, when data_version (which only
-/// counts changes one connection has seen) cannot tell whether anything changed while the sidecar
-/// was down. It reads both copies in full, never the live database: hashing 10 MiB takes longer than
-/// copying it, and a read transaction held that long would let the web app's WAL grow.
-/// Generic over tables on purpose: it must not go stale when the schema gains one.
+/// After a restart, tells a fresh snapshot from the newest backup, which data_version (counted per
+/// connection) cannot. It reads copies, never the live database: a read transaction held for the
+/// whole hash would let the web app's WAL grow. Generic over tables so that it never goes stale.
 /// </remarks>
 public static class DatabaseFingerprint
 {
-    private static string Compute(SqliteConnection connection)
+    /// <summary>The fingerprint of a file on disk, read through its own short-lived connection.</summary>
+    public static string Compute(string path)
     {
+        using var connection = SqliteDatabase.OpenReadOnly(path);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         Append(hash, connection.ExecuteScalar<long>("PRAGMA user_version;"));
         var tables = connection.Query<string>(
@@ -42,13 +40,6 @@ public static class DatabaseFingerprint
         }
 
         return Convert.ToHexString(hash.GetHashAndReset());
-    }
-
-    /// <summary>The fingerprint of a file on disk, read through its own short-lived connection.</summary>
-    public static string Compute(string path)
-    {
-        using var connection = SqliteDatabase.OpenReadOnly(path);
-        return Compute(connection);
     }
 
     private static void Append(IncrementalHash hash, object? value)

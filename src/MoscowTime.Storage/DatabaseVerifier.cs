@@ -24,10 +24,7 @@ public sealed record DatabaseCheck(string Path, DatabaseCondition Condition, str
 {
     public bool IsIntact => Condition == DatabaseCondition.Intact;
 
-    /// <summary>
-    /// Intact and written by a build that this one can open: the only kind of file worth keeping as a
-    /// backup or putting back in place of a lost database.
-    /// </summary>
+    /// <summary>Intact, with a schema this build can open: the only file worth keeping as a backup or restoring.</summary>
     public bool IsUsableBackup => IsIntact && SchemaVersion is >= 1 and <= Schema.CurrentVersion;
 
     /// <summary>Why the file is not a usable backup, for logs and health.</summary>
@@ -41,16 +38,10 @@ public sealed record DatabaseCheck(string Path, DatabaseCondition Condition, str
     };
 }
 
-/// <summary>
-/// Checks a visits database without changing it: the backup sidecar runs this on every snapshot
-/// before keeping it, and the restore command on the live file and on each candidate backup.
-/// </summary>
+/// <summary>Checks a visits database without changing it: each snapshot before it is kept, the live file and each candidate before a restore.</summary>
 public static class DatabaseVerifier
 {
-    /// <param name="countVisits">
-    /// Also read the visit total (a full scan, a third of the cost again): worth it for a restore's
-    /// log line, not for a backup taken every minute.
-    /// </param>
+    /// <param name="countVisits">Also read the visit total (a third of the cost again): for a restore's log line.</param>
     public static DatabaseCheck Check(string path, bool countVisits = true)
     {
         if (!File.Exists(path))
@@ -72,9 +63,8 @@ public static class DatabaseVerifier
             long? visits = countVisits && version == Schema.CurrentVersion ? VisitQueries.Total(connection) : null;
             return new DatabaseCheck(path, DatabaseCondition.Intact, null, version, visits);
         }
-        // The only codes that say something about the bytes in the file. Everything else (CANTOPEN,
-        // IOERR, PERM, BUSY…) is about the environment, and a restore that took those for damage
-        // would move a healthy database aside.
+        // The only codes about the file's bytes; the rest (CANTOPEN, IOERR, BUSY…) are about the
+        // environment, and a restore that took them for damage would move a healthy database aside.
         catch (SqliteException ex) when (ex.SqliteErrorCode is raw.SQLITE_CORRUPT or raw.SQLITE_NOTADB)
         {
             return new DatabaseCheck(path, DatabaseCondition.Damaged, $"{path} is damaged: {ex.Message}", 0, null);

@@ -3,9 +3,8 @@ using System.Runtime.InteropServices;
 namespace MoscowTime.Storage;
 
 /// <summary>
-/// Proves a directory takes a new, fsynced file. SQLite needs that for its -wal and -shm files and
-/// the sidecar for every backup; an open database file can keep taking writes after its directory
-/// went read-only or full, so checking the file alone would report ready too long.
+/// Proves a directory takes a new, fsynced file, as SQLite's -wal and -shm and every backup need: an open
+/// database can keep taking writes after its directory went read-only or full.
 /// </summary>
 public static class DirectoryProbe
 {
@@ -23,26 +22,19 @@ public static class DirectoryProbe
         var probe = Path.Combine(directory, $"{ProbeName}-{Environment.ProcessId}");
         try
         {
-            using (var stream = new FileStream(probe, FileMode.Create, FileAccess.Write, FileShare.None, PageBytes, FileOptions.None))
-            {
-                stream.Write(new byte[PageBytes]);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Delete(probe);
+            // Deleted when closed, whether the write succeeded or not.
+            using var stream = new FileStream(probe, FileMode.Create, FileAccess.Write, FileShare.None, PageBytes, FileOptions.DeleteOnClose);
+            stream.Write(new byte[PageBytes]);
+            stream.Flush(flushToDisk: true);
             return null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            TryDelete(probe);
             return $"{directory} is not writable: {ex.Message}";
         }
     }
 
-    /// <summary>
-    /// Checks a configured file path before the app starts, without touching the file system: the
-    /// directory is created by the first open (<see cref="SqliteDatabase.OpenWriter"/>).
-    /// </summary>
+    /// <summary>Checks a configured file path before start without touching the disk: the first open creates the directory.</summary>
     /// <returns>Null when usable; otherwise one line naming the option and the problem.</returns>
     public static string? ValidateFilePath(string optionName, string? path)
     {
@@ -84,18 +76,6 @@ public static class DirectoryProbe
         }
 
         return null;
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // Nothing more to do: the probe could not write it either.
-        }
     }
 
     [DllImport("libc", EntryPoint = "access", SetLastError = true)]

@@ -5,13 +5,9 @@ using SQLitePCL;
 namespace MoscowTime.Storage;
 
 /// <summary>
-/// A connection that only reads the live database: how the backup sidecar notices commits and copies a
-/// consistent snapshot while the web app keeps writing.
+/// A read-only connection to the live database: how the backup sidecar notices commits and copies a
+/// consistent snapshot. Between calls it holds no transaction, so it never pins the web app's WAL.
 /// </summary>
-/// <remarks>
-/// Between calls it holds no transaction (each PRAGMA is its own, gone when it returns), so it never
-/// pins the web app's WAL.
-/// </remarks>
 public sealed class ReadOnlyDatabase : IDisposable
 {
     private readonly SqliteConnection _connection;
@@ -20,16 +16,10 @@ public sealed class ReadOnlyDatabase : IDisposable
 
     public static ReadOnlyDatabase Open(string path) => new(SqliteDatabase.OpenReadOnly(path));
 
-    /// <summary>
-    /// <c>PRAGMA data_version</c>: changes when another connection commits, and only then. In WAL mode
-    /// the file's header, size and mtime do not say so: commits go to the -wal file.
-    /// </summary>
+    /// <summary>Changes when another connection commits, and only then; in WAL mode the file's size and mtime do not.</summary>
     public long DataVersion() => ReadDataVersion(null);
 
-    /// <summary>
-    /// Starts a read transaction: from here until the snapshot is disposed, this connection sees one
-    /// consistent state while the web app keeps committing to the WAL.
-    /// </summary>
+    /// <summary>Starts a read transaction: until the snapshot is disposed, this connection sees one consistent state.</summary>
     public DatabaseSnapshot BeginSnapshot()
     {
         var transaction = _connection.BeginTransaction(deferred: true);
@@ -65,13 +55,12 @@ public sealed class DatabaseSnapshot(SqliteConnection connection, SqliteTransact
     public int SchemaVersion { get; } = schemaVersion;
 
     /// <summary>
-    /// Copies the snapshot into a new file at <paramref name="path"/> with SQLite's online backup API,
-    /// in steps, so that <paramref name="cancellationToken"/> can stop it between two.
+    /// Copies the snapshot to a new file with SQLite's online backup API, in cancellable steps; every
+    /// step reads this snapshot, so a concurrent commit does not restart the copy.
     /// </summary>
     /// <remarks>
-    /// Every step reads this snapshot, so a concurrent commit does not restart the copy. The file is
-    /// written without a journal and without syncs: the caller deletes it on any failure and fsyncs
-    /// it once done, after the read transaction has ended, so the web app's WAL does not wait for the disk.
+    /// No journal and no syncs: the caller deletes the file on failure and fsyncs it after the read
+    /// transaction has ended, so the web app's WAL does not wait for the disk.
     /// </remarks>
     public void CopyTo(string path, CancellationToken cancellationToken)
     {
@@ -104,8 +93,7 @@ public sealed class DatabaseSnapshot(SqliteConnection connection, SqliteTransact
             SqliteException.ThrowExceptionForRC(step, destination.Handle);
         }
 
-        // The copied header still says WAL, as the source does. A backup is a single file that any
-        // sqlite3 opens read-only anywhere, without creating -wal and -shm files beside it.
+        // The copied header says WAL; a backup must be one file that sqlite3 opens read-only anywhere.
         SqliteDatabase.Execute(destination, "PRAGMA journal_mode = DELETE;");
     }
 

@@ -3,15 +3,11 @@ using Microsoft.Data.Sqlite;
 
 namespace MoscowTime.Storage;
 
-/// <summary>
-/// The schema, versioned with <c>PRAGMA user_version</c> and migrated forward at start.
-/// </summary>
+/// <summary>The schema, versioned with <c>PRAGMA user_version</c> and migrated forward at start.</summary>
 /// <remarks>
-/// Version 1 is the layout a first cut writes: one row per visit. It grows without bound (10 million
-/// visits are hundreds of MiB) and cannot live on a 10 MiB volume, so version 2 folds visits into one
-/// counter per UTC hour: size grows with the hours the pod has lived, not with traffic, and
-/// "how many visits, when" is still a plain SELECT. Version 1 stays as a step so that an old file
-/// upgrades the same way a fresh one is built.
+/// Version 2 keeps one counter per UTC hour, not a row per visit (version 1): the file grows with the
+/// pod's age, not its traffic, and fits a 10 MiB volume. A fresh file is built through every step,
+/// as an old one is upgraded.
 /// </remarks>
 public static class Schema
 {

@@ -10,18 +10,14 @@ public sealed record HourlyVisits(DateTimeOffset FirstHour, IReadOnlyList<long> 
 }
 
 /// <summary>
-/// The last 24 hours of <c>visit_hours</c> for the page, without a query per visit: the 23 finished
-/// hours and the total before this hour are read at most once a minute, and this hour's count is
-/// the visit's own number minus that total, so it agrees with the count the page shows.
+/// The last 24 hours for the page without a query per visit: the finished hours and the total before this
+/// hour are read at most once a minute; this hour's count is the visit's number minus that total.
 /// </summary>
 public sealed class VisitHistory(IOptions<VisitStoreOptions> options, TimeProvider time)
 {
     public const int Hours = 24;
 
-    /// <summary>
-    /// Why re-read within the hour at all: visits queued just before the hour turned commit just
-    /// after it, and a restore can replace the file under a running app.
-    /// </summary>
+    /// <summary>Re-read within the hour: visits queued as the hour turned commit after it, and a restore can replace the file.</summary>
     private static readonly TimeSpan RefreshAfter = TimeSpan.FromMinutes(1);
 
     private readonly string _databasePath = options.Value.DatabasePath;
@@ -64,8 +60,7 @@ public sealed class VisitHistory(IOptions<VisitStoreOptions> options, TimeProvid
             }
             catch (SqliteException)
             {
-                // The visit was committed, so this is rare and passing (a restore swapping the file):
-                // the page is served without the chart, and the next visit tries again.
+                // Rare and passing (a restore swapping the file): the next visit tries again.
                 return null;
             }
         }

@@ -44,9 +44,8 @@ public static class VisitQueries
     }
 
     /// <summary>
-    /// The visits of each hour from <paramref name="first"/> on, <paramref name="hours"/> of them, and
-    /// every visit counted before <paramref name="first"/> + <paramref name="hours"/>, read from one
-    /// snapshot of the file so the two agree.
+    /// The visits of each of <paramref name="hours"/> hours from <paramref name="first"/>, and every visit
+    /// before the end of them, read from one snapshot so the two agree.
     /// </summary>
     public static (long[] Counts, long TotalBefore) ReadHours(string databasePath, DateTimeOffset first, int hours)
     {
@@ -82,5 +81,3 @@ public static class VisitQueries
         return command;
     }
 }
-
-public sealed record HourCount(string Hour, long Visits);

@@ -9,9 +9,8 @@ using SQLitePCL;
 namespace MoscowTime.Storage;
 
 /// <summary>
-/// The one writer of a visits database. Callers enqueue visits; a single loop takes everything that
-/// is waiting, commits it in one durable transaction (group commit), and only then completes each
-/// caller's task with its visit number. Throughput is one fsync per batch, not one per request.
+/// The one writer of a visits database: a single loop commits everything waiting in one durable
+/// transaction (group commit), then completes each caller's task with its visit number.
 /// </summary>
 public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
 {
@@ -36,8 +35,7 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
         _metrics = metrics;
         _logger = logger;
         _health = WriterHealth.Starting(time.GetUtcNow());
-        // Bounded, and written with TryWrite only: a full queue refuses the visit at once (503)
-        // instead of making the request wait for room.
+        // Bounded and written with TryWrite only: a full queue refuses the visit at once (503).
         _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(_options.QueueCapacity) { SingleReader = true });
     }
 
@@ -57,8 +55,7 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        // A damaged or unreachable file must not stop the process: it keeps serving /livez and
-        // reports the reason through readiness, and the next commit tries again.
+        // A damaged or unreachable file must not stop the process: readiness reports it, the next commit retries.
         TryOpen();
         _loop = Task.Run(RunAsync, CancellationToken.None);
         return Task.CompletedTask;
@@ -82,8 +79,7 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
 
     private Task<long> Enqueue(DateTimeOffset? visitAt)
     {
-        // Asynchronous continuations: the writer's thread goes straight back to the next commit,
-        // and each request's page is rendered on a pool thread of its own.
+        // Asynchronous continuations: the writer's thread goes straight back to the next commit.
         var pending = new Pending(visitAt, new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously));
         if (_queue.Writer.TryWrite(pending))
         {
@@ -122,8 +118,7 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
         var visits = 0;
         try
         {
-            // _openedOnce, not an open connection: after the first failure the connection is closed,
-            // and the reason must stay "deleted" rather than become SQLite's "cannot open".
+            // _openedOnce, not an open connection: after a failure the reason must stay "deleted".
             if (!File.Exists(_options.DatabasePath) && _openedOnce)
             {
                 throw new VisitNotRecordedException(
@@ -132,7 +127,6 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
 
             var connection = Open();
             _hours.Clear();
-            var probe = false;
             foreach (var pending in batch)
             {
                 if (pending.VisitAt is { } at)
@@ -140,10 +134,6 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
                     var hour = VisitQueries.HourOf(at);
                     _hours[hour] = _hours.GetValueOrDefault(hour) + 1;
                     visits++;
-                }
-                else
-                {
-                    probe = true;
                 }
             }
 
@@ -156,7 +146,8 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
                     VisitQueries.AddToHour(connection, transaction, hour, count);
                 }
 
-                if (probe)
+                // The rest of the batch are write checks.
+                if (visits < batch.Count)
                 {
                     VisitQueries.MarkWritable(connection, transaction, _time.GetUtcNow());
                 }
@@ -204,8 +195,7 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
             pending.Done.TrySetException(error);
         }
 
-        // Reopen on the next commit: a replaced, restored or remounted file is picked up afresh,
-        // and the committed total is read again from what is really on disk.
+        // Reopen on the next commit: a replaced or restored file is picked up, its total read afresh.
         CloseConnection();
     }
 
@@ -236,8 +226,7 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
         {
             if (_openedOnce && Schema.ReadVersion(connection) == 0)
             {
-                // Truncated to nothing behind our back: SQLite opens a 0-byte file as a new, empty
-                // database, and migrating it would silently restart the count at zero.
+                // SQLite opens a 0-byte file as a new database: migrating it would restart the count at zero.
                 throw new VisitNotRecordedException(
                     $"the database file {_options.DatabasePath} was emptied while the app was running: it holds no visits");
             }

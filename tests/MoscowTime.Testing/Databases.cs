@@ -3,6 +3,8 @@ using MoscowTime.Storage;
 
 namespace MoscowTime.Testing;
 
+public sealed record HourCount(string Hour, long Visits);
+
 /// <summary>Reads a visits file the way an operator's sqlite3 would: a separate, read-only connection.</summary>
 public static class Databases
 {
