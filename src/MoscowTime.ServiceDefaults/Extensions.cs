@@ -13,9 +13,8 @@ namespace MoscowTime.ServiceDefaults;
 public static class Extensions
 {
     /// <summary>
-    /// Listens on localhost:<paramref name="defaultPort"/> unless ASPNETCORE_URLS, ASPNETCORE_HTTP_PORTS,
-    /// --urls or Kestrel endpoints say otherwise (container images set ASPNETCORE_HTTP_PORTS), and
-    /// answers without a Server header.
+    /// Listens on localhost:<paramref name="defaultPort"/> unless ASPNETCORE_URLS, ASPNETCORE_HTTP_PORTS (as
+    /// container images set), --urls or Kestrel endpoints say otherwise; answers without a Server header.
     /// </summary>
     public static WebApplicationBuilder AddServiceDefaults(this WebApplicationBuilder builder, int defaultPort)
     {
@@ -32,9 +31,7 @@ public static class Extensions
 
     /// <summary>The exporter behind /metrics (<see cref="MapDefaultEndpoints"/>).</summary>
     /// <param name="exported">Which instruments are exported, under which Prometheus names.</param>
-    /// <param name="createObservedInstruments">
-    /// Creates the instruments that only report when observed, with the exporter, before the first scrape.
-    /// </param>
+    /// <param name="createObservedInstruments">Creates the instruments that report only when observed, before the first scrape.</param>
     public static WebApplicationBuilder AddPrometheusMetrics(this WebApplicationBuilder builder,
         IReadOnlyCollection<ExportedMetric> exported, Action<IServiceProvider>? createObservedInstruments = null)
     {

@@ -5,11 +5,9 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace MoscowTime.ServiceDefaults;
 
 /// <summary>
-/// The one JSON shape of every probe of both apps (/livez, /readyz, /healthz): one flat object,
-/// <c>{"status":…,"reason":…, …each check's data…, "checks":{"name":{"status":…,"reason":…}}}</c>,
-/// so that <c>curl -s :8081/healthz | jq .lastBackupAgeSeconds</c> needs no knowledge of check
-/// names, and <c>.checks</c> still tells which check said what. Written value by value, without
-/// reflection, so it runs the same under Native AOT.
+/// The JSON of every probe of both apps: one flat object, <c>{"status":…,"reason":…, …each check's data…,
+/// "checks":{"name":{"status":…,"reason":…}}}</c>, so <c>jq .lastBackupAgeSeconds</c> needs no check
+/// names. Written value by value, without reflection, so it runs the same under Native AOT.
 /// </summary>
 public static class HealthJson
 {

@@ -28,15 +28,11 @@ public sealed record ExportedMetric(string Meter, string Instrument, MetricKind 
         new(meter, instrument, MetricKind.Histogram, name, help, labels);
 }
 
-/// <summary>
-/// One app's /metrics in the Prometheus text format: the instruments its own <see cref="IMeterFactory"/>
-/// created, under the names of its table, plus the process's CPU time and memory.
-/// </summary>
+/// <summary>One app's /metrics: its own <see cref="IMeterFactory"/>'s instruments under its table's names, and process CPU and memory.</summary>
 /// <remarks>
-/// Written here rather than by a library because alerts need counters and gauges there at 0 from
-/// process start (so the first event is an increase, not a new series), typed and named the way
-/// PromQL users expect, and only this app's meters: tests run several apps in one process, and each
-/// must report its own counts. No reflection, so it runs the same under Native AOT.
+/// Not a library: alerts need series at 0 from process start (so the first event is an increase),
+/// named the way PromQL users expect, and only this app's meters (tests run several apps in one
+/// process). No reflection, so it runs the same under Native AOT.
 /// </remarks>
 public sealed class PrometheusExporter : IDisposable
 {

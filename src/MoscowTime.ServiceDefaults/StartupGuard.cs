@@ -6,10 +6,7 @@ using Microsoft.Extensions.Options;
 
 namespace MoscowTime.ServiceDefaults;
 
-/// <summary>
-/// Turns a configuration mistake into one line naming the option and a non-zero exit code,
-/// rather than a stack trace that scrolls the reason out of `kubectl logs`.
-/// </summary>
+/// <summary>A configuration mistake becomes one line naming the option and exit code 2, not a stack trace that scrolls out of `kubectl logs`.</summary>
 public static class StartupGuard
 {
     public const int ConfigurationError = 2;
@@ -54,9 +51,8 @@ public static class StartupGuard
         // parser's exception, and its own message names the key and the type.
         InvalidOperationException { InnerException: FormatException or ArgumentException or OverflowException } =>
             $"invalid configuration: {ex.Message}",
-        // Another process (or container of the pod) has the port. Kestrel and the host have logged
-        // it already, with the stack; this line closes the log with the reason, and the exit code
-        // says "fix the setup" rather than the runtime's abort.
+        // Another process has the port. Kestrel logged it with the stack; this line closes the log
+        // with the reason, and the exit code says "fix the setup" rather than the runtime's abort.
         IOException { InnerException: AddressInUseException } =>
             $"cannot listen: {ex.Message} Another process has that port; set urls (or ASPNETCORE_HTTP_PORTS) to a free one",
         _ => null,
