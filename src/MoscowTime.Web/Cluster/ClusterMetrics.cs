@@ -14,8 +14,7 @@ public sealed class ClusterMetrics : IDisposable
         CallDuration = _meter.CreateHistogram<double>("peer_call_duration", "s", "Time to ask one peer for its count, retry included.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5] });
         Failures = _meter.CreateCounter<long>("peer_call_failures", "{call}", "Peers that did not answer with a count.");
-        // A gauge, not only the failure counter: "incomplete for long" is a state to alert on, and
-        // it is there (at 0) before any peer has ever been asked.
+        // A gauge as well as the counter: "incomplete for long" is a state to alert on, at 0 from the start.
         _meter.CreateObservableGauge("peers_unanswered", () => Volatile.Read(ref _unanswered), "{peer}",
             "Peers that did not answer the last time this pod asked them.");
     }

@@ -6,10 +6,7 @@ using MoscowTime.Web.Pods;
 namespace MoscowTime.Web.Cluster;
 
 /// <summary>One pod's line in the cluster view; a peer that did not answer has no count and says why.</summary>
-public sealed record PodCount(
-    string Pod,
-    long? Visits,
-    bool Ok,
+public sealed record PodCount(string Pod, long? Visits, bool Ok,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error = null);
 
 /// <summary>The body of /visits/cluster: complete only when every known pod answered.</summary>
@@ -24,10 +21,7 @@ public sealed record PeerSnapshot(IReadOnlyList<PodCount> Peers)
     public bool Complete { get; } = Peers.All(peer => peer.Ok);
 }
 
-/// <summary>
-/// The whole StatefulSet's visits without a shared database: every pod owns its file, and any pod
-/// answers for all of them by asking its peers, concurrently and within a fixed bound.
-/// </summary>
+/// <summary>The StatefulSet's visits without a shared database: any pod asks its peers, concurrently and within a bound.</summary>
 public sealed class ClusterView(
     PeerDirectory directory, PeerClient client, VisitWriter writer, PodIdentity self, ClusterMetrics metrics, IOptions<ClusterOptions> options, TimeProvider time)
 {

@@ -7,10 +7,7 @@ using Polly.Timeout;
 
 namespace MoscowTime.Web.Cluster;
 
-/// <summary>
-/// Asks one peer for its own count (GET /visits, which never fans out again). The attempt timeout,
-/// the retry and the peer's circuit breaker are the "peers" client's resilience handler (<see cref="ClusterServices"/>).
-/// </summary>
+/// <summary>Asks one peer for its own count (GET /visits, which never fans out); timeouts, retry and breaker are in <see cref="ClusterServices"/>.</summary>
 public sealed class PeerClient(IHttpClientFactory clients, ClusterMetrics metrics)
 {
     public const string HttpClientName = "peers";

@@ -7,14 +7,11 @@ namespace MoscowTime.Web.Cluster;
 /// <summary>A peer to ask: where it answers, and the pod name it last answered with.</summary>
 public sealed record PeerTarget(Uri BaseAddress, string Name);
 
-/// <summary>
-/// Who the other pods are: the static list, plus the addresses the headless Service resolves to.
-/// </summary>
+/// <summary>Who the other pods are: the static list, plus the addresses the headless Service resolves to.</summary>
 /// <remarks>
-/// A pod that stops being ready drops out of the headless Service's DNS at once. Forgetting it
-/// there would make the cluster total silently smaller yet "complete", so a pod seen before stays
-/// listed (and reported not ok) for <see cref="ClusterOptions.ForgetAfter"/>; after that it is
-/// taken to be scaled away. No Kubernetes API access is needed for any of this.
+/// A pod that stops being ready drops out of DNS at once; forgetting it would make the total silently
+/// smaller yet "complete". So a pod seen before stays listed (not ok) for <see cref="ClusterOptions.ForgetAfter"/>,
+/// then counts as scaled away. No Kubernetes API access is needed.
 /// </remarks>
 public sealed partial class PeerDirectory(
     IOptions<ClusterOptions> options, IPeerResolver resolver, TimeProvider time, ILogger<PeerDirectory> logger)

@@ -18,8 +18,7 @@ public sealed class DatabaseReadinessCheck(VisitWriter writer) : IHealthCheck
 
         if (!writer.Health.Writable)
         {
-            // The last commit failed, and with readiness down no visit arrives to try again:
-            // a real (visit-free) commit tells whether the database has recovered.
+            // With readiness down no visit arrives to retry: a visit-free commit tells whether the database recovered.
             try
             {
                 await writer.CheckWritableAsync().WaitAsync(WriteCheckTimeout, cancellationToken);

@@ -14,10 +14,8 @@ namespace MoscowTime.Web.Hosting;
 public static class WebServices
 {
     /// <summary>
-    /// How long SIGTERM waits for requests in flight and the visits they carry to commit. The kubelet
-    /// sends SIGKILL once the pod's terminationGracePeriodSeconds have passed, counted from before the
-    /// container's preStop pause: the pause and this must fit inside it (ShutdownGraceTests renders
-    /// the manifests and checks).
+    /// How long SIGTERM waits for requests in flight to commit. With the preStop pause it must fit in
+    /// terminationGracePeriodSeconds, after which the kubelet sends SIGKILL (ShutdownGraceTests checks).
     /// </summary>
     public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(20);
 
@@ -44,8 +42,7 @@ public static class WebServices
             .AddCheck("self", () => HealthCheckResult.Healthy("the process serves requests"), [HealthApi.LiveTag])
             .AddCheck<DatabaseReadinessCheck>("database", tags: [HealthApi.ReadyTag]);
 
-        // Kestrel reads only its endpoints from configuration; this lets operators tune
-        // Kestrel__Limits__* (header timeout, sizes, connection counts) the same way.
+        // Kestrel reads only its endpoints from configuration; this lets operators tune Kestrel__Limits__* too.
         services.Configure<KestrelServerOptions>(builder.Configuration.GetSection("Kestrel"));
         services.Configure<HostOptions>(host => host.ShutdownTimeout = ShutdownTimeout);
         return builder;

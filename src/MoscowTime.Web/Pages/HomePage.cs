@@ -10,8 +10,8 @@ using MoscowTime.Web.Time;
 namespace MoscowTime.Web.Pages;
 
 /// <summary>
-/// The page, rendered on the server so it is complete without JavaScript. Style and script are
-/// inline (no CDN, no extra requests) and allowed by hash in the Content-Security-Policy.
+/// The page, complete without JavaScript; style and script are inline (no extra requests) and allowed by
+/// hash in the Content-Security-Policy.
 /// </summary>
 public sealed class HomePage(PodIdentity pod, MoscowClock clock)
 {
@@ -64,10 +64,7 @@ public sealed class HomePage(PodIdentity pod, MoscowClock clock)
         $"default-src 'none'; style-src '{Sha256(Stylesheet)}'; script-src '{Sha256(Script)}'; connect-src 'self'; " +
         "img-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-    /// <summary>
-    /// The page for one visit: the time it was served, this pod's count including it, the other
-    /// pods' counts as they last reported (the page never waits on a peer), and this pod's last 24 hours.
-    /// </summary>
+    /// <summary>One visit's page: its time, this pod's count, the peers' as last reported (never waited on), and the last 24 hours.</summary>
     public void Render(StringBuilder page, DateTimeOffset moscow, long visits, PeerSnapshot peers, HourlyVisits? history)
     {
         var html = HtmlEncoder.Default;

@@ -6,9 +6,8 @@ using MoscowTime.Web.Time;
 namespace MoscowTime.Web.Pages;
 
 /// <summary>
-/// The last 24 hours as a small bar chart: inline SVG, drawn on the server, styled by classes in
-/// the page's hashed stylesheet (a style attribute would be blocked by the Content-Security-Policy),
-/// with a text alternative for screen readers and the hours in Moscow time.
+/// The last 24 hours as an inline SVG bar chart in Moscow time, with a text alternative, styled by classes
+/// in the page's hashed stylesheet (the Content-Security-Policy would block a style attribute).
 /// </summary>
 public static class VisitChart
 {

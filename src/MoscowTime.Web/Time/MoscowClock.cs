@@ -1,10 +1,7 @@
 namespace MoscowTime.Web.Time;
 
 /// <summary>Moscow wall-clock time from the injected <see cref="TimeProvider"/>.</summary>
-/// <remarks>
-/// Moscow has kept UTC+03:00 all year since 2014. Images without tz data (chiseled, or a trimmed
-/// tzdata package) cannot resolve "Europe/Moscow", so the fixed offset stands in and the page stays right.
-/// </remarks>
+/// <remarks>Without tz data (chiseled images) "Europe/Moscow" does not resolve: UTC+03:00, kept all year since 2014, stands in.</remarks>
 public sealed class MoscowClock(TimeProvider time)
 {
     public const string ZoneId = "Europe/Moscow";
