@@ -6,10 +6,7 @@ using MoscowTime.Sidecar.Restore;
 
 namespace MoscowTime.Sidecar;
 
-/// <summary>
-/// The backup sidecar: <see cref="Main"/> runs it, or with <c>restore</c> the init container's job;
-/// tests call <see cref="Build"/> with their own address, clock and paths.
-/// </summary>
+/// <summary>The backup sidecar, or with <c>restore</c> the init container's job; tests call <see cref="Build"/> with their own address, clock and paths.</summary>
 public static class SidecarApp
 {
     public const int DefaultPort = 8081;

@@ -42,40 +42,20 @@ public sealed class BackupCatalog
             return [];
         }
 
-        var backups = new List<BackupFile>();
-        foreach (var file in new DirectoryInfo(Directory).EnumerateFiles())
-        {
-            if (TakenAt(file.Name) is { } takenAt)
-            {
-                backups.Add(new BackupFile(file.FullName, takenAt, file.Length));
-            }
-        }
-
-        backups.Sort((a, b) => b.TakenAt.CompareTo(a.TakenAt));
-        return backups;
+        return [.. new DirectoryInfo(Directory).EnumerateFiles()
+            .Select(file => TakenAt(file.Name) is { } takenAt ? new BackupFile(file.FullName, takenAt, file.Length) : null)
+            .OfType<BackupFile>()
+            .OrderByDescending(backup => backup.TakenAt)];
     }
 
     /// <summary>The snapshot time a backup name of ours carries; null for any other name.</summary>
-    public DateTimeOffset? TakenAt(string name)
-    {
-        if (_backupName.Match(name) is not { Success: true } match)
-        {
-            return null;
-        }
+    public DateTimeOffset? TakenAt(string name) =>
+        _backupName.Match(name) is { Success: true } match ? ParseStamp(match.Groups[1].Value) : null;
 
-        return ParseStamp(match.Groups[1].Value);
-    }
-
-    /// <summary>
-    /// The final name for a snapshot taken at <paramref name="takenAt"/>, to the millisecond. Publishing
-    /// never overwrites, so a name already taken fails that backup rather than replace another.
-    /// </summary>
+    /// <summary>The final name, to the millisecond: publishing never overwrites, so a name already taken fails that backup.</summary>
     public string PathFor(DateTimeOffset takenAt) => System.IO.Path.Combine(Directory, $"{_prefix}-{Stamp(takenAt)}Z.db");
 
-    /// <summary>
-    /// Where a snapshot is written before it is verified. The leading dot and the suffix keep it out of
-    /// <see cref="List"/> and out of a restore, whatever state a crash leaves it in.
-    /// </summary>
+    /// <summary>Where a snapshot is written before it is verified: the leading dot and suffix keep it out of <see cref="List"/>.</summary>
     public string TemporaryPathFor(string finalPath) =>
         System.IO.Path.Combine(Directory, $".{System.IO.Path.GetFileName(finalPath)}.tmp");
 

@@ -23,10 +23,7 @@ public sealed class BackupOptions
     [Range(1, 10_000, ErrorMessage = "Backup:Retain must be between {1} and {2}")]
     public int Retain { get; set; } = 24;
 
-    /// <summary>
-    /// How long the newest backup may lag behind the database before /healthz reports 503.
-    /// Unset: three intervals.
-    /// </summary>
+    /// <summary>How long the newest backup may lag behind the database before /healthz reports 503; unset, three intervals.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "30.00:00:00", ErrorMessage = "Backup:MaxAge must be between {1} and {2}")]
     public TimeSpan? MaxAge { get; set; }
 
@@ -34,10 +31,7 @@ public sealed class BackupOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00", ErrorMessage = "Backup:AttemptTimeout must be between {1} and {2}")]
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>
-    /// On SIGTERM, how long the database must stay unchanged before the final backup: the web
-    /// container drains its last visits on the same signal, and they belong in that backup.
-    /// </summary>
+    /// <summary>On SIGTERM, how long the database must stay unchanged before the final backup, which the web app's last visits belong in.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:10", ErrorMessage = "Backup:FinalBackupQuietPeriod must be between {1} and {2}")]
     public TimeSpan FinalBackupQuietPeriod { get; set; } = TimeSpan.FromSeconds(1);
 

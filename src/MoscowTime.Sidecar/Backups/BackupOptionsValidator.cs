@@ -3,10 +3,7 @@ using Microsoft.Extensions.Options;
 namespace MoscowTime.Sidecar.Backups;
 
 /// <summary>The rules that span options or look at the file system; attributes cover the rest.</summary>
-/// <remarks>
-/// A missing or unwritable backup directory is deliberately not checked here: it is a condition the
-/// sidecar reports in /healthz and recovers from, while a failed start would only crash-loop the pod.
-/// </remarks>
+/// <remarks>Not an unwritable backup directory: /healthz reports that and it recovers, where a failed start would crash-loop.</remarks>
 public sealed class BackupOptionsValidator : IValidateOptions<BackupOptions>
 {
     public ValidateOptionsResult Validate(string? name, BackupOptions options)

@@ -2,14 +2,10 @@ using Microsoft.Extensions.Options;
 
 namespace MoscowTime.Sidecar.Backups;
 
-/// <summary>
-/// The backup loop: a pass at start and then every <see cref="BackupOptions.Interval"/>, and a final
-/// pass on SIGTERM once the web app has stopped writing.
-/// </summary>
+/// <summary>The backup loop: a pass at start, every <see cref="BackupOptions.Interval"/>, and on SIGTERM once the web app stopped writing.</summary>
 /// <remarks>
-/// SIGTERM does not abandon a backup in progress: it finishes (a 10 MiB copy takes well under a
-/// second) and the final pass follows. Only when the host's shutdown timeout runs out is the attempt
-/// in hand cancelled, which deletes its temporary file, so the directory holds whole backups only.
+/// SIGTERM lets a backup in progress finish (10 MiB copy in well under a second), then the final pass
+/// runs. Only the host's shutdown timeout cancels the attempt in hand, which deletes its temporary file.
 /// </remarks>
 public sealed partial class BackupWorker(BackupCycle cycle, IOptions<BackupOptions> options, TimeProvider time, ILogger<BackupWorker> logger)
     : BackgroundService

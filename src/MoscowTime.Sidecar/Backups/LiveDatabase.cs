@@ -10,12 +10,9 @@ public readonly record struct DatabaseVersion(long Connection, long DataVersion)
 
 /// <summary>
 /// The web app's database as the sidecar sees it: one read-only connection, kept open because
-/// data_version, which tells whether anyone committed since we last looked, counts per connection.
+/// data_version counts commits per connection. It follows the file's inode: a database replaced
+/// under us gets a new connection, which always counts as a change.
 /// </summary>
-/// <remarks>
-/// The connection follows the file's inode: a database restored or replaced under us gets a new
-/// connection, and a new connection always counts as a change.
-/// </remarks>
 public sealed class LiveDatabase(string path) : IDisposable
 {
     private ReadOnlyDatabase? _connection;

@@ -4,18 +4,14 @@ using Polly.Retry;
 namespace MoscowTime.Sidecar.Backups;
 
 /// <summary>
-/// Retries for what passes by itself, the same for backups and uploads: each attempt has its own
-/// timeout, and the pauses between attempts grow exponentially, with jitter, on the injected clock.
-/// What needs a person (a damaged database, a 403) fails at once: the caller's predicate says which.
+/// Retries for what passes by itself, in backups and uploads: a timeout per attempt, exponential pauses
+/// with jitter on the injected clock. What needs a person (a 403) fails at once: the caller's predicate says which.
 /// </summary>
 public static class Retries
 {
     public const int MaxRetryAttempts = 3;
 
-    /// <summary>
-    /// The longest pause, as a multiple of the first: the third retry's nominal pause (2³), so that
-    /// jitter cannot stretch a pause beyond what the backoff would reach anyway.
-    /// </summary>
+    /// <summary>The longest pause, as a multiple of the first: the third retry's (2³), so jitter cannot stretch it further.</summary>
     public const int MaxDelayFactor = 8;
 
     public static ResiliencePipeline Create(TimeSpan attemptTimeout, TimeSpan firstDelay, Func<Exception, bool> isTransient, TimeProvider time,

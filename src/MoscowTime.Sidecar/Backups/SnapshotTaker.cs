@@ -5,30 +5,20 @@ using MoscowTime.Storage;
 
 namespace MoscowTime.Sidecar.Backups;
 
-/// <summary>
-/// Takes one consistent online backup: copy under a read transaction, fsync, verify, rename.
-/// </summary>
+/// <summary>Takes one consistent online backup: copy under a read transaction, fsync, verify, rename.</summary>
 /// <remarks>
-/// The copy goes straight to a file (<see cref="DatabaseSnapshot.CopyTo"/>), because the container's
-/// memory limit (128 MiB) is what bounds the sidecar: SQLite's page caches keep the copy's memory
-/// constant, while a copy held in memory first costs the database's size on top of the runtime.
-/// The read transaction ends right after the copy, so the web app's checkpoints are held back only
-/// while pages are copied; the fsync and the verification come after it.
-/// Nothing here lowers its priority or paces its writes: in a pod the web app and the sidecar are
-/// separate containers, whose CPU the kernel shares by their requests' weights and caps by their
-/// limits, and a nice value does not reach across that boundary.
-/// Until the final rename the copy carries a temporary name that nothing lists or restores, and every
-/// failure deletes it.
+/// The copy goes straight to a file, not through memory: the container's 128 MiB limit bounds the
+/// sidecar, and SQLite's page cache keeps the copy's memory constant. The read transaction ends right
+/// after the copy, so the fsync and the verification do not hold back the web app's checkpoints.
+/// No nice value or pacing: the kernel shares CPU between the pod's containers by their requests.
+/// Until the final rename the copy has a temporary name nothing lists or restores; any failure deletes it.
 /// </remarks>
 public sealed class SnapshotTaker(BackupCatalog catalog, TimeProvider time)
 {
     /// <summary>Space left free for the web app's WAL (it is truncated to 1 MiB after checkpoints) and some slack.</summary>
     private const long ReservedBytes = 2 * 1024 * 1024;
 
-    /// <param name="sameAs">
-    /// A backup a previous process kept: a snapshot with the same content is discarded rather than kept
-    /// again. Compared on the copy, after the read transaction has ended.
-    /// </param>
+    /// <param name="sameAs">A backup a previous process kept: a copy with the same content is discarded.</param>
     /// <remarks>Blocking work, which the worker runs on a pool thread (Task.Run); exceptions end up in the task.</remarks>
     public Task<BackupOutcome> TakeAsync(LiveDatabase live, BackupFile? sameAs, CancellationToken cancellationToken)
     {

@@ -10,10 +10,7 @@ internal static partial class Posix
 
     public static bool IsRoot => GetEffectiveUserId() == 0;
 
-    /// <summary>
-    /// Makes a rename or an unlink in <paramref name="directory"/> durable: until the directory's
-    /// own entry is on disk, a power cut can bring the old name back.
-    /// </summary>
+    /// <summary>Makes a rename or unlink in <paramref name="directory"/> durable: until then a power cut can bring the old name back.</summary>
     public static void SyncDirectory(string directory)
     {
         var descriptor = Open(directory, ReadOnly);
@@ -44,9 +41,7 @@ internal static partial class Posix
     }
 
     /// <summary>The (device, inode) pair naming the file at <paramref name="path"/>; null when there is none.</summary>
-    /// <remarks>
-    /// statx, not stat: its buffer has one layout on every architecture, so no per-platform struct.
-    /// </remarks>
+    /// <remarks>statx, not stat: its buffer has one layout on every architecture, so no per-platform struct.</remarks>
     public static FileIdentity? IdentityOf(string path)
     {
         const int CurrentDirectory = -100; // AT_FDCWD

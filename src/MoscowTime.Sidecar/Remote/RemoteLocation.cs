@@ -10,11 +10,8 @@ public sealed partial record RemoteLocation(string Bucket, string Prefix, string
 
     public static RemoteLocation From(RemoteOptions options)
     {
-        var rest = options.Url!.Trim()[Scheme.Length..];
-        var slash = rest.IndexOf('/', StringComparison.Ordinal);
-        var bucket = slash < 0 ? rest : rest[..slash];
-        var prefix = slash < 0 ? "" : rest[(slash + 1)..].Trim('/');
-        return new RemoteLocation(bucket, prefix, options.PodName!);
+        var parts = options.Url!.Trim()[Scheme.Length..].Split('/', 2);
+        return new RemoteLocation(parts[0], parts is [_, var prefix] ? prefix.Trim('/') : "", options.PodName!);
     }
 
     /// <summary>Why <paramref name="url"/> is not a usable <c>s3://bucket/prefix</c>; null when it is.</summary>
@@ -26,8 +23,7 @@ public sealed partial record RemoteLocation(string Bucket, string Prefix, string
             return $"Backup:Remote:Url '{url}' must look like s3://<bucket>/<prefix>";
         }
 
-        var rest = trimmed[Scheme.Length..];
-        var bucket = rest.Split('/', 2)[0];
+        var bucket = trimmed[Scheme.Length..].Split('/', 2)[0];
         return BucketName().IsMatch(bucket)
             ? null
             : $"Backup:Remote:Url '{url}' names no valid bucket (3-63 lowercase letters, digits, dots, hyphens)";

@@ -3,10 +3,9 @@ using System.ComponentModel.DataAnnotations;
 namespace MoscowTime.Sidecar.Remote;
 
 /// <summary>
-/// Configuration section <c>Backup:Remote</c> (environment: <c>Backup__Remote__Url</c> and so on).
-/// Off while <see cref="Url"/> is empty. Credentials are not options, so that no options dump can
-/// show them: static keys come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (see
-/// <see cref="ObjectStore"/>), else the AWS SDK's default chain finds them (web identity, Pod Identity).
+/// Configuration section <c>Backup:Remote</c>, off while <see cref="Url"/> is empty. Credentials are not
+/// options, so no options dump shows them: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (see <see cref="ObjectStore"/>),
+/// else the AWS SDK's default chain (web identity, Pod Identity).
 /// </summary>
 public sealed class RemoteOptions
 {
@@ -51,9 +50,6 @@ public sealed class RemoteOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "00:05:00", ErrorMessage = "Backup:Remote:RetryDelay must be between {1} and {2}")]
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>
-    /// Whether remote backups are on: the one place that decides it, read from configuration so that
-    /// the services, metrics and checks a remote needs are registered only then.
-    /// </summary>
+    /// <summary>Whether remote backups are on: read from configuration, so a remote's services are registered only then.</summary>
     public static bool IsConfigured(IConfiguration configuration) => !string.IsNullOrWhiteSpace(configuration[$"{Section}:{nameof(Url)}"]);
 }

@@ -5,10 +5,7 @@ namespace MoscowTime.Sidecar.Remote;
 
 public static class RemoteOptionsRegistration
 {
-    /// <summary>
-    /// The <c>Backup:Remote</c> section, validated at start (and checked as a whole when a remote is
-    /// configured); the sidecar and restore read the same keys.
-    /// </summary>
+    /// <summary>The <c>Backup:Remote</c> section, validated at start (as a whole when configured); sidecar and restore read the same keys.</summary>
     public static IServiceCollection AddRemoteOptions(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<RemoteOptions>()

@@ -2,10 +2,7 @@ using Microsoft.Extensions.Options;
 
 namespace MoscowTime.Sidecar.Remote;
 
-/// <summary>
-/// Checks the remote settings at start, so a typo is one line and exit code 2, not a failure an hour
-/// later. Registered only when a remote is configured.
-/// </summary>
+/// <summary>Checks a configured remote at start: a typo is one line and exit code 2, not a failure an hour later.</summary>
 public sealed class RemoteOptionsValidator : IValidateOptions<RemoteOptions>
 {
     public ValidateOptionsResult Validate(string? name, RemoteOptions options)
