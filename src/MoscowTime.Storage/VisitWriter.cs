@@ -25,7 +25,7 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
     private bool _openedOnce;
     private long _total;
     private volatile bool _stopping;
-    private volatile WriterHealth _health;
+    private volatile WriterHealth _health = new(false, "the database has not been opened yet");
     private Task _loop = Task.CompletedTask;
 
     public VisitWriter(IOptions<VisitStoreOptions> options, TimeProvider time, StorageMetrics metrics, ILogger<VisitWriter> logger)
@@ -34,7 +34,6 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
         _time = time;
         _metrics = metrics;
         _logger = logger;
-        _health = WriterHealth.Starting(time.GetUtcNow());
         // Bounded and written with TryWrite only: a full queue refuses the visit at once (503).
         _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(_options.QueueCapacity) { SingleReader = true });
     }
@@ -187,7 +186,7 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
             LogCommitFailed(_logger, ex, _options.DatabasePath, reason);
         }
 
-        _health = new WriterHealth(false, reason, _time.GetUtcNow());
+        _health = new WriterHealth(false, reason);
         _metrics.Rejected.Add(visits);
         var error = ex as VisitNotRecordedException ?? new VisitNotRecordedException(reason, ex);
         foreach (var pending in batch)
@@ -209,7 +208,7 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
         catch (Exception ex)
         {
             var reason = Describe(ex);
-            _health = new WriterHealth(false, reason, _time.GetUtcNow());
+            _health = new WriterHealth(false, reason);
             LogOpenFailed(_logger, ex, _options.DatabasePath, reason);
         }
     }
@@ -250,7 +249,7 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
     {
         if (!_health.Writable)
         {
-            _health = new WriterHealth(true, "the database takes commits", _time.GetUtcNow());
+            _health = new WriterHealth(true, "the database takes commits");
             LogWritable(_logger, _options.DatabasePath);
         }
     }
