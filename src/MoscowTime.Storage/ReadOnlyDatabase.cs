@@ -16,7 +16,7 @@ public sealed class ReadOnlyDatabase : IDisposable
 
     public static ReadOnlyDatabase Open(string path) => new(SqliteDatabase.OpenReadOnly(path));
 
-    /// <summary>Changes when another connection commits, and only then; in WAL mode the file's size and mtime do not.</summary>
+    /// <summary><c>PRAGMA data_version</c>: changes when another connection commits, and only then (in WAL mode size and mtime do not).</summary>
     public long DataVersion() => ReadDataVersion(null);
 
     /// <summary>Starts a read transaction: until the snapshot is disposed, this connection sees one consistent state.</summary>
