@@ -1,0 +1,85 @@
+using Microsoft.Extensions.Options;
+using MoscowTime.Sidecar.Backups;
+using MoscowTime.Sidecar.Remote;
+using MoscowTime.Storage;
+
+namespace MoscowTime.Sidecar.Restore;
+
+/// <summary>
+/// Proves the store's copy restores: at start and every <c>Backup:Remote:DrillInterval</c>, the newest shipped state,
+/// from the store alone (never the local backups), into a file under the temp directory; integrity_check, schema, and a
+/// visit count not above the live one. Reads only: the store gets no write request from here.
+/// </summary>
+public sealed partial class RestoreDrill(RemoteHistory history, DrillStatus status, IOptions<RemoteOptions> remote,
+    IOptions<BackupOptions> options, TimeProvider time, ILogger<RestoreDrill> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(remote.Value.DrillInterval, time);
+        do
+        {
+            await RunOnceAsync(stoppingToken);
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    private async Task RunOnceAsync(CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        var directory = Path.Combine(Path.GetTempPath(), $"moscow-time-drill-{Guid.NewGuid():N}");
+        var last = status.Last;
+        var note = Path.Combine(options.Value.Directory, DatabaseRestorer.DamagedNote);
+        IReadOnlyList<string> noted = File.Exists(note) ? [File.ReadAllText(note).Trim()] : [];
+        string? problem;
+        try
+        {
+            var find = await history.FindNewestUsableAsync(directory, DateTimeOffset.MaxValue, cancellationToken);
+            if (find is RemoteFind.Found found)
+            {
+                var live = DatabaseVerifier.Check(options.Value.DatabasePath).Visits;
+                problem = found.Check.Visits > live ? $"the restored copy holds {found.Check.Visits} visits, more than the live database's {live}" : null;
+                if (problem is null)
+                {
+                    status.Last = last with
+                    {
+                        LastSuccess = time.GetUtcNow(),
+                        LastDuration = time.GetElapsedTime(started),
+                        Reached = found.Reached,
+                        Damaged = found.Damaged is { } damaged ? [damaged, .. noted] : noted,
+                    };
+                    LogSucceeded(logger, found.Reached, found.Check.Visits, time.GetElapsedTime(started).TotalSeconds);
+                    return;
+                }
+            }
+            else
+            {
+                problem = find is RemoteFind.NoneUsable none ? $"none of the {none.Count} snapshots in {history.Location} verifies"
+                    : $"{history.Location} holds nothing shipped yet";
+            }
+        }
+        catch (Exception ex) when (ex is RemoteUnavailableException or IOException or UnauthorizedAccessException)
+        {
+            problem = ex.Message;
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (DirectoryNotFoundException)
+            {
+                // Nothing was downloaded.
+            }
+        }
+
+        status.Last = last with { LastError = problem, LastErrorAt = time.GetUtcNow(), Damaged = noted };
+        LogFailed(logger, problem);
+    }
+
+    [LoggerMessage(LogLevel.Information, "Restore drill: the store restores to {Reached:O} ({Visits} visits) in {Seconds:F1} s")]
+    private static partial void LogSucceeded(ILogger logger, DateTimeOffset reached, long? visits, double seconds);
+
+    [LoggerMessage(LogLevel.Error, "Restore drill failed: {Problem}")]
+    private static partial void LogFailed(ILogger logger, string? problem);
+}
