@@ -81,17 +81,21 @@ public sealed class RestoreDrillTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task Drill_metrics_exist_from_start_and_a_store_that_cannot_be_asked_is_the_drills_last_error()
+    public async Task Drill_metrics_exist_from_start_and_no_drill_asks_a_store_that_has_not_answered_the_shipping()
     {
         _store.Server.Stop();
         await using var sidecar = await SidecarHost.StartAsync(Database, Backups, _time, _store.Args());
+        await sidecar.UntilRemoteAsync(s => s.Failed >= 1, "a failed shipping pass");
+        _time.Advance(TimeSpan.FromSeconds(5));
 
-        var body = await UntilDrillAsync(sidecar, "drillLastError");
+        var (_, body) = await sidecar.GetJsonAsync("/healthz");
 
-        Assert.Contains("cannot be reached", body.GetProperty("drillLastError").GetString(), StringComparison.Ordinal);
+        Assert.Equal(JsonValueKind.Null, body.GetProperty("drillLastError").ValueKind);
+        Assert.Equal(JsonValueKind.Null, body.GetProperty("drillLastSuccessTime").ValueKind);
         var metrics = PrometheusText.Parse(await sidecar.App.Client.GetStringAsync("/metrics"));
         Assert.Equal(0, metrics["moscowtime_backup_restore_drill_last_success_timestamp_seconds"]);
         Assert.Equal(0, metrics["moscowtime_backup_restore_damaged_objects"]);
+        Assert.Equal(TimeSpan.FromHours(1).TotalSeconds, metrics["moscowtime_backup_restore_drill_interval_seconds"]);
     }
 
     public async Task DisposeAsync() => await _store.DisposeAsync();

@@ -11,10 +11,21 @@ namespace MoscowTime.Sidecar.Restore;
 /// visit count not above the live one. Reads only: the store gets no write request from here.
 /// </summary>
 public sealed partial class RestoreDrill(RemoteHistory history, DrillStatus status, IOptions<RemoteOptions> remote,
-    IOptions<BackupOptions> options, TimeProvider time, ILogger<RestoreDrill> logger) : BackgroundService
+    IOptions<BackupOptions> options, TimeProvider time, ILogger<RestoreDrill> logger,
+    [FromKeyedServices(BackupState.Remote)] BackupState? shipping = null) : BackgroundService
 {
+    /// <summary>How often the first drill looks whether the store has answered a pass yet.</summary>
+    private static readonly TimeSpan FirstDrillPoll = TimeSpan.FromSeconds(1);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // The first drill waits for the store to answer a shipping pass: before, it could only fail, and it would add
+        // its requests to a store that is refusing or failing the sidecar's own.
+        while (shipping?.Status is { Taken: 0, Skipped: 0 })
+        {
+            await Task.Delay(FirstDrillPoll, time, stoppingToken);
+        }
+
         using var timer = new PeriodicTimer(remote.Value.DrillInterval, time);
         do
         {
@@ -33,7 +44,9 @@ public sealed partial class RestoreDrill(RemoteHistory history, DrillStatus stat
         string? problem;
         try
         {
-            var find = await history.FindNewestUsableAsync(directory, DateTimeOffset.MaxValue, cancellationToken);
+            // Shipped chains only: whole copies of earlier versions still restore, but prove nothing about shipping.
+            var chains = (await history.ListAsync(cancellationToken)).Where(c => c.Folder.Length > 0).ToList();
+            var find = await history.RestoreAsync(chains, directory, DateTimeOffset.MaxValue, cancellationToken);
             if (find is RemoteFind.Found found)
             {
                 var live = DatabaseVerifier.Check(options.Value.DatabasePath).Visits;
@@ -54,7 +67,7 @@ public sealed partial class RestoreDrill(RemoteHistory history, DrillStatus stat
             else
             {
                 problem = find is RemoteFind.NoneUsable none ? $"none of the {none.Count} snapshots in {history.Location} verifies"
-                    : $"{history.Location} holds nothing shipped yet";
+                    : $"{history.Location} holds no shipped chain yet";
             }
         }
         catch (Exception ex) when (ex is RemoteUnavailableException or IOException or UnauthorizedAccessException)
