@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using MoscowTime.Sidecar.Remote;
-using MoscowTime.Sidecar.Restore;
 
 namespace MoscowTime.Sidecar.Health;
 

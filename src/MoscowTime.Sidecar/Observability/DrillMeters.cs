@@ -1,8 +1,8 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 using MoscowTime.ServiceDefaults;
+using MoscowTime.Sidecar.Health;
 using MoscowTime.Sidecar.Remote;
-using MoscowTime.Sidecar.Restore;
 
 namespace MoscowTime.Sidecar.Observability;
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using MoscowTime.Sidecar.Backups;
+using MoscowTime.Sidecar.Health;
 using MoscowTime.Sidecar.Remote;
 using MoscowTime.Storage;
 

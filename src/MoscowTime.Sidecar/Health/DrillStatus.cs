@@ -1,4 +1,4 @@
-namespace MoscowTime.Sidecar.Restore;
+namespace MoscowTime.Sidecar.Health;
 
 /// <summary>What the last restore drills found, for /healthz and the metrics.</summary>
 /// <param name="Damaged">Objects the last drill skipped, and one a <c>restore</c> noted (until an operator removes the note).</param>
