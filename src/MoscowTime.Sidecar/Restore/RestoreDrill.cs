@@ -77,13 +77,9 @@ public sealed partial class RestoreDrill(RemoteHistory history, DrillStatus stat
         }
         finally
         {
-            try
+            if (Directory.Exists(directory))
             {
                 Directory.Delete(directory, recursive: true);
-            }
-            catch (DirectoryNotFoundException)
-            {
-                // Nothing was downloaded.
             }
         }
 
