@@ -19,7 +19,7 @@ public sealed class RestoreDrillCheck(DrillStatus drill, IOptions<RemoteOptions>
         var since = last.LastSuccess ?? drill.Since;
         var reason = last.Damaged.Count > 0 ? $"the restore drill found damaged objects in the store: {string.Join(", ", last.Damaged)}"
             : time.GetUtcNow() - since > MissedDrills * remote.Value.DrillInterval
-                ? $"no restore drill has succeeded since {Freshness.Utc(since)}: {last.LastError}"
+                ? $"no restore drill has succeeded since {Freshness.Utc(since)}: {last.LastError ?? "the store has not answered a shipping pass"}"
             : null;
         var data = new Dictionary<string, object>
         {
