@@ -65,6 +65,28 @@ public sealed class ChainRestoreTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_segment_whose_checksum_matches_but_ends_inside_a_frame_leaves_none_of_itself_in_the_restore()
+    {
+        await _chains.StartChainAsync(Start);
+        await _chains.ShipAsync(PerCommit, Start.AddSeconds(1));
+        var cut = await _chains.ShipAsync(PerCommit, Start.AddSeconds(2), Start.AddSeconds(3));
+        var name = cut[RemoteStore.PodFolder.Length..];
+        var body = _dir.File($"staging/{Path.GetFileName(name)}");
+        await using (var file = new FileStream(body, FileMode.Open))
+        {
+            file.SetLength(file.Length - 100);
+        }
+
+        await _store.PutBackupAsync(body, name);
+
+        Assert.True(await RestoreAsync() == 0, Log());
+
+        Assert.Equal(Initial + PerCommit, Databases.StoredVisits(Database));
+        Assert.Equal("ok", Databases.IntegrityCheck(Database));
+        Assert.Contains(cut, Assert.Single(_log.GetSnapshot(), r => r.Level == LogLevel.Critical).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_damaged_snapshot_falls_back_to_the_older_chain()
     {
         await _chains.StartChainAsync(Start);

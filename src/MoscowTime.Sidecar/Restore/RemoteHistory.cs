@@ -87,7 +87,13 @@ public sealed partial class RemoteHistory : IDisposable
                     continue;
                 }
 
-                var (reached, stoppedAt) = await ApplySegmentsAsync(chain, copy, asOf, cancellationToken);
+                var (reached, stoppedAt, verified) = await ApplySegmentsAsync(chain, copy, asOf, int.MaxValue, cancellationToken);
+                if (verified is { } count && await DownloadAsync(snapshot.Name, copy, cancellationToken) is null)
+                {
+                    // The segment that failed may have left half a transaction in the copy: rebuild it without that one.
+                    (reached, _, _) = await ApplySegmentsAsync(chain, copy, asOf, count, cancellationToken);
+                }
+
                 var check = DatabaseVerifier.Check(copy);
                 if (!check.IsUsableBackup)
                 {
@@ -112,17 +118,23 @@ public sealed partial class RemoteHistory : IDisposable
     public void Dispose() => _store.Dispose();
 
     /// <summary>Applies the chain's segments onto its snapshot up to the first one that is damaged or missing.</summary>
-    /// <returns>The time of the last commit applied (the snapshot's when none), and the object it stopped at, if any.</returns>
-    private async Task<(DateTimeOffset Reached, string? StoppedAt)> ApplySegmentsAsync(RemoteChain chain, string copy, DateTimeOffset asOf,
-        CancellationToken cancellationToken)
+    /// <param name="limit">How many segments to apply at most: the ones before one that failed while being applied.</param>
+    /// <returns>
+    /// The time of the last commit applied (the snapshot's when none), the object it stopped at, if any, and when that
+    /// one failed while being applied, how many segments before it verified.
+    /// </returns>
+    private async Task<(DateTimeOffset Reached, string? StoppedAt, int? Verified)> ApplySegmentsAsync(RemoteChain chain, string copy,
+        DateTimeOffset asOf, int limit, CancellationToken cancellationToken)
     {
         var reached = chain.Start;
         var path = chain.Continuous();
         var body = copy + ".segment";
         try
         {
-            foreach (var stored in path.Where(s => s.Segment.FirstCommit <= asOf))
+            var applied = 0;
+            foreach (var stored in path.Where(s => s.Segment.FirstCommit <= asOf).Take(limit))
             {
+                int? verified = null;
                 var problem = await DownloadAsync(stored.Stored.Name, body, cancellationToken);
                 if (problem is null)
                 {
@@ -130,27 +142,28 @@ public sealed partial class RemoteHistory : IDisposable
                     {
                         await using var stream = new FileStream(body, FileMode.Open, FileAccess.Read, FileShare.None);
                         reached = ShippedSegment.ApplyBody(copy, stream, asOf) ?? reached;
+                        applied++;
                         continue;
                     }
                     catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException)
                     {
-                        problem = ex.Message;
+                        (problem, verified) = (ex.Message, applied);
                     }
                 }
 
                 LogStopped(_logger, reached, stored.Stored.Key, problem);
-                return (reached, stored.Stored.Key);
+                return (reached, stored.Stored.Key, verified);
             }
 
             var end = path.Count == 0 ? 0 : path[^1].Segment.To;
-            if (chain.Segments.FirstOrDefault(s => s.Segment.From > end && s.Segment.FirstCommit <= asOf) is { } after)
+            if (limit == int.MaxValue && chain.Segments.FirstOrDefault(s => s.Segment.From > end && s.Segment.FirstCommit <= asOf) is { } after)
             {
                 var missing = $"{_store.Location}{chain.Folder}/ frames {end} to {after.Segment.From}";
                 LogStopped(_logger, reached, missing, "no segment holds them");
-                return (reached, missing);
+                return (reached, missing, null);
             }
 
-            return (reached, null);
+            return (reached, null, null);
         }
         finally
         {
