@@ -36,9 +36,15 @@ public sealed class RestoreDrillTests : IAsyncLifetime, IDisposable
     public async Task The_drill_restores_the_store_alone_and_reports_the_instant_reached_in_healthz_and_metrics()
     {
         await _chains.ShipAsync(PerCommit, ChainStart.AddSeconds(2), ChainStart.AddSeconds(3));
-        await using var sidecar = await SidecarHost.StartAsync(Database, Backups, _time, _store.Args());
+        await using var proxy = await S3FaultProxy.StartAsync(_store.Server.Endpoint);
+        await using var sidecar = await SidecarHost.StartAsync(Database, Backups, _time, _store.Args(endpoint: proxy.Endpoint));
 
         var body = await UntilDrillAsync(sidecar, "drillLastSuccessTime");
+
+        // Reads only: every request on the chain's objects is a GET.
+        var chainRequests = proxy.Log.Where(request => request.Contains("/chain-", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(chainRequests);
+        Assert.All(chainRequests, request => Assert.StartsWith("GET ", request, StringComparison.Ordinal));
 
         Assert.Equal(Freshness.Utc(ChainStart.AddSeconds(3)), body.GetProperty("drillReachedTime").GetString());
         Assert.Equal(JsonValueKind.Null, body.GetProperty("drillDamagedObject").ValueKind);
