@@ -79,31 +79,29 @@ public sealed partial class RemoteHistory : IDisposable
             var copy = Path.Combine(directory, $".{snapshot.Name.Replace('/', '-')}.remote.tmp");
             try
             {
-                if (await DownloadAsync(snapshot.Name, copy, cancellationToken) is { } problem)
+                var problem = await DownloadAsync(snapshot.Name, copy, cancellationToken);
+                if (problem is null)
                 {
-                    LogSkipped(_logger, snapshot.Key, problem);
-                    damaged ??= snapshot.Key;
-                    DurableFile.TryDelete(copy);
-                    continue;
+                    var (reached, stoppedAt, verified) = await ApplySegmentsAsync(chain, copy, asOf, int.MaxValue, cancellationToken);
+                    if (verified is { } count)
+                    {
+                        // The segment that failed may have left half a transaction in the copy: rebuild it without that one.
+                        problem = await DownloadAsync(snapshot.Name, copy, cancellationToken);
+                        (reached, _, _) = problem is null ? await ApplySegmentsAsync(chain, copy, asOf, count, cancellationToken) : (reached, null, null);
+                    }
+
+                    var check = problem is null ? DatabaseVerifier.Check(copy) : null;
+                    if (check is { IsUsableBackup: true })
+                    {
+                        return new RemoteFind.Found(snapshot.Name, copy, check, reached, stoppedAt ?? damaged);
+                    }
+
+                    problem ??= check?.WhyNotUsable;
                 }
 
-                var (reached, stoppedAt, verified) = await ApplySegmentsAsync(chain, copy, asOf, int.MaxValue, cancellationToken);
-                if (verified is { } count && await DownloadAsync(snapshot.Name, copy, cancellationToken) is null)
-                {
-                    // The segment that failed may have left half a transaction in the copy: rebuild it without that one.
-                    (reached, _, _) = await ApplySegmentsAsync(chain, copy, asOf, count, cancellationToken);
-                }
-
-                var check = DatabaseVerifier.Check(copy);
-                if (!check.IsUsableBackup)
-                {
-                    LogSkipped(_logger, snapshot.Key, check.WhyNotUsable);
-                    damaged ??= snapshot.Key;
-                    DurableFile.TryDelete(copy);
-                    continue;
-                }
-
-                return new RemoteFind.Found(snapshot.Name, copy, check, reached, stoppedAt ?? damaged);
+                LogSkipped(_logger, snapshot.Key, problem);
+                damaged ??= snapshot.Key;
+                DurableFile.TryDelete(copy);
             }
             catch
             {
