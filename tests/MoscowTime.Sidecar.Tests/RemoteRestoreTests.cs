@@ -5,7 +5,10 @@ using MoscowTime.Testing;
 
 namespace MoscowTime.Sidecar.Tests;
 
-/// <summary><c>restore</c> on an empty volume, from a real s3rver.</summary>
+/// <summary>
+/// <c>restore</c> on an empty volume, from a real s3rver holding whole copies that earlier versions uploaded
+/// (<c>visits-&lt;utc&gt;.db</c>): each restores as a chain without segments.
+/// </summary>
 public sealed class RemoteRestoreTests : IAsyncLifetime, IDisposable
 {
     private readonly TempDirectory _dir = new("remote-restore");
@@ -22,7 +25,7 @@ public sealed class RemoteRestoreTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task An_empty_volume_gets_the_newest_object_of_its_pod()
+    public async Task An_empty_volume_gets_the_newest_whole_copy_an_earlier_version_uploaded()
     {
         await UploadAsync(10, 20, 30);
         await UploadAsync(pod: "moscow-time-1", visits: 99);

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Options;
 using MoscowTime.Sidecar.Backups;
 using MoscowTime.Sidecar.Files;
+using MoscowTime.Sidecar.Health;
 using MoscowTime.Storage;
 
 namespace MoscowTime.Sidecar.Restore;
@@ -12,9 +13,10 @@ namespace MoscowTime.Sidecar.Restore;
 /// <list type="number">
 /// <item>An intact database with a schema is left byte for byte, and the store is not asked.</item>
 /// <item>An unreadable one (permissions, I/O) is left alone, and restore fails: that says nothing about its content.</item>
-/// <item>A missing, empty (no schema) or damaged one gets the newest backup that verifies: a local one,
-/// else, with a remote configured, this pod's newest good object in the store.</item>
-/// <item>A store that cannot be asked fails the restore: the pod's history may be out there.</item>
+/// <item>A missing, empty (no schema) or damaged one gets the newest backup that verifies: the newer of the newest
+/// local one and, with a remote configured, this pod's newest state in the store that verifies.</item>
+/// <item>A store that cannot be asked fails the restore when no local backup verifies: the pod's history may be
+/// out there; with one, that one is restored and the log says so.</item>
 /// <item>Backups that exist, none of which verifies, fail the restore: never start from zero.</item>
 /// <item>No backup anywhere: a missing or empty database is left for the web app to create (a new
 /// pod); a damaged one fails, as nothing can repair it.</item>
@@ -27,6 +29,9 @@ public sealed partial class DatabaseRestorer(IOptions<BackupOptions> options, Ba
     public const int Restored = 0;
     public const int NothingToDo = 0;
     public const int Failed = 1;
+
+    /// <summary>The note, in the backup directory, that a restore skipped a damaged object in the store.</summary>
+    public const string DamagedNote = "restore-damaged.txt";
 
     /// <summary>The container images' app user; the web app must own and write the file we put back.</summary>
     public const uint AppUser = 1654;
@@ -107,16 +112,18 @@ public sealed partial class DatabaseRestorer(IOptions<BackupOptions> options, Ba
     }
 
     /// <returns>The newest backup that verifies, or none, with how many were tried and why none is usable.</returns>
-    /// <exception cref="RemoteUnavailableException">The store cannot be asked.</exception>
+    /// <exception cref="RemoteUnavailableException">The store cannot be asked and no local backup verifies.</exception>
     private async Task<(Usable? Backup, int Tried, string Why)> FindNewestUsableAsync(string path, string? from, CancellationToken cancellationToken)
     {
         var local = from is null ? catalog.List() : [new BackupFile(Path.GetFullPath(from), time.GetUtcNow(), 0)];
+        (Usable Backup, DateTimeOffset TakenAt)? newestLocal = null;
         foreach (var candidate in local)
         {
             var check = DatabaseVerifier.Check(candidate.Path);
             if (check.IsUsableBackup)
             {
-                return (new Usable(candidate.Path, candidate.Name, check, Downloaded: false), local.Count, "");
+                newestLocal = (new Usable(candidate.Path, candidate.Name, check, Downloaded: false), candidate.TakenAt);
+                break;
             }
 
             LogSkipped(logger, candidate.Name, check.WhyNotUsable);
@@ -126,16 +133,54 @@ public sealed partial class DatabaseRestorer(IOptions<BackupOptions> options, Ba
             : $"none of the {local.Count} backups in {catalog.Directory} passes verification";
         if (from is not null || remote is null)
         {
-            return (null, local.Count, why);
+            return (newestLocal?.Backup, local.Count, why);
         }
 
-        return await remote.FindNewestUsableAsync(DirectoryOf(path), cancellationToken) switch
+        RemoteFind stored;
+        try
         {
-            RemoteFind.Found stored => (new Usable(stored.Path, $"{remote.Location}{stored.Name}", stored.Check, Downloaded: true), local.Count, ""),
+            stored = await remote.FindNewestUsableAsync(DirectoryOf(path), DateTimeOffset.MaxValue, cancellationToken);
+        }
+        catch (RemoteUnavailableException ex) when (newestLocal is not null)
+        {
+            LogUsingLocalWithoutStore(logger, newestLocal.Value.Backup.Name, ex.Message);
+            return (newestLocal.Value.Backup, local.Count, "");
+        }
+
+        if (stored is RemoteFind.Found found)
+        {
+            if (found.Damaged is { } damaged)
+            {
+                NoteDamaged(damaged, found.Reached);
+            }
+
+            // The newer of the two: the store's last commit against the local backup's snapshot.
+            if (newestLocal is null || found.Reached > newestLocal.Value.TakenAt)
+            {
+                return (new Usable(found.Path, $"{remote.Location}{found.Name}", found.Check, Downloaded: true), local.Count, "");
+            }
+
+            DurableFile.TryDelete(found.Path);
+        }
+
+        if (newestLocal is { } usable)
+        {
+            return (usable.Backup, local.Count, "");
+        }
+
+        return stored switch
+        {
             RemoteFind.NoneUsable none => (null, local.Count + none.Count,
-                $"{why}, and none of the {none.Count} objects in {remote.Location} passes verification"),
+                $"{why}, and none of the {none.Count} snapshots in {remote.Location} passes verification"),
             _ => (null, local.Count, $"{why}, and {remote.Location} holds none"),
         };
+    }
+
+    /// <summary>Leaves the damaged object for the sidecar's /healthz and metrics, until an operator removes the note.</summary>
+    private void NoteDamaged(string damaged, DateTimeOffset reached)
+    {
+        Directory.CreateDirectory(catalog.Directory);
+        File.WriteAllText(Path.Combine(catalog.Directory, DamagedNote), $"{damaged} (restored to {Freshness.Utc(reached)})\n");
     }
 
     /// <summary>Moves what is there aside, then puts the backup in place.</summary>
@@ -250,6 +295,9 @@ public sealed partial class DatabaseRestorer(IOptions<BackupOptions> options, Ba
 
     [LoggerMessage(LogLevel.Critical, "{Database} is lost and the remote backups cannot be asked: {Reason}. Refusing to let the web app start from zero")]
     private static partial void LogRemoteUnavailable(ILogger logger, string database, string reason);
+
+    [LoggerMessage(LogLevel.Warning, "The store cannot be asked ({Reason}); restoring the newest local backup, {Backup}, which may be older than the store's")]
+    private static partial void LogUsingLocalWithoutStore(ILogger logger, string backup, string reason);
 
     [LoggerMessage(LogLevel.Warning, "Skipping backup {Backup}: {Problem}")]
     private static partial void LogSkipped(ILogger logger, string backup, string? problem);

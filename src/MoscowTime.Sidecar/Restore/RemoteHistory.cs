@@ -13,20 +13,23 @@ public abstract record RemoteFind
     /// <summary>The store answered and holds no backup of this pod: a new pod.</summary>
     public sealed record Empty : RemoteFind;
 
-    /// <summary>Every object failed verification; each was logged.</summary>
+    /// <summary>Every snapshot failed verification; each was logged.</summary>
     public sealed record NoneUsable(int Count) : RemoteFind;
 
-    /// <summary>A downloaded, verified copy at <paramref name="Path"/>; the caller places it and deletes it.</summary>
-    public sealed record Found(string Name, string Path, DatabaseCheck Check) : RemoteFind;
+    /// <summary>
+    /// A restored, verified copy at <paramref name="Path"/>, holding every commit up to <paramref name="Reached"/>; the
+    /// caller places it and deletes it. <paramref name="Damaged"/> names the object that stopped it short, if one did.
+    /// </summary>
+    public sealed record Found(string Name, string Path, DatabaseCheck Check, DateTimeOffset Reached, string? Damaged) : RemoteFind;
 }
 
 /// <summary>The store could not be asked (unreachable, 403, no bucket): one line naming the cause.</summary>
 public sealed class RemoteUnavailableException(string message, Exception inner) : Exception(message, inner);
 
 /// <summary>
-/// This pod's history in the object store (registered only when a remote is configured), for a
-/// restore onto a volume with nothing usable: the objects newest first, each downloaded and checked
-/// (SHA-256 against its metadata, integrity_check, schema version) until one passes.
+/// This pod's history in the object store (registered only when a remote is configured), rebuilt as of an instant:
+/// the newest chain whose snapshot verifies, then its segments in order, each checked (SHA-256 against its metadata)
+/// before it is applied, up to the first damaged one. Objects are streamed to files: memory is one buffer.
 /// </summary>
 public sealed partial class RemoteHistory : IDisposable
 {
@@ -49,57 +52,138 @@ public sealed partial class RemoteHistory : IDisposable
 
     public string Location => _store.Location.ToString();
 
-    /// <param name="directory">Where the downloads go: beside the database, so placing it is a rename on one file system.</param>
+    /// <summary>This pod's chains, newest first; only those with a snapshot can be restored.</summary>
+    /// <exception cref="RemoteUnavailableException">The store cannot be listed.</exception>
+    public async Task<IReadOnlyList<RemoteChain>> ListAsync(CancellationToken cancellationToken) =>
+        [.. RemoteChain.From(await AskAsync(async token => await _store.ListAsync(token), cancellationToken), _catalog).Where(c => c.Snapshot is not null)];
+
+    /// <summary>The newest state of the store that verifies (as of <paramref name="asOf"/>), restored under <paramref name="directory"/>.</summary>
     /// <exception cref="RemoteUnavailableException">The store cannot be listed or an object cannot be fetched.</exception>
-    public async Task<RemoteFind> FindNewestUsableAsync(string directory, CancellationToken cancellationToken)
+    public async Task<RemoteFind> FindNewestUsableAsync(string directory, DateTimeOffset asOf, CancellationToken cancellationToken) =>
+        await RestoreAsync(await ListAsync(cancellationToken), directory, asOf, cancellationToken);
+
+    /// <param name="chains">As <see cref="ListAsync"/> gave them; those starting after <paramref name="asOf"/> are passed over.</param>
+    public async Task<RemoteFind> RestoreAsync(IReadOnlyList<RemoteChain> chains, string directory, DateTimeOffset asOf, CancellationToken cancellationToken)
     {
-        var objects = await AskAsync(async token => await _store.ListAsync(token), cancellationToken);
-        var ours = objects
-            .Select(o => (Object: o, TakenAt: _catalog.TakenAt(o.Name)))
-            .Where(o => o.TakenAt is not null)
-            .OrderByDescending(o => o.TakenAt)
-            .Select(o => o.Object)
-            .ToList();
-        if (ours.Count == 0)
+        var candidates = chains.Where(c => c.Start <= asOf).ToList();
+        if (candidates.Count == 0)
         {
             return new RemoteFind.Empty();
         }
 
         Directory.CreateDirectory(directory);
-        foreach (var candidate in ours)
+        string? damaged = null;
+        foreach (var chain in candidates)
         {
-            var download = Path.Combine(directory, $".{candidate.Name}.remote.tmp");
+            var snapshot = chain.Snapshot!;
+            var copy = Path.Combine(directory, $".{snapshot.Name.Replace('/', '-')}.remote.tmp");
             try
             {
-                var (received, recorded) = await AskAsync(async token => await _store.DownloadAsync(candidate.Name, download, token), cancellationToken);
-                var problem = recorded is null ? "it carries no SHA-256 in its metadata (not an upload the sidecar confirmed)"
-                    : received != recorded ? $"its bytes have SHA-256 {received}, its metadata says {recorded}"
-                    : DatabaseVerifier.Check(download) is { IsUsableBackup: false } check ? check.WhyNotUsable
-                    : null;
+                var problem = await DownloadAsync(snapshot.Name, copy, cancellationToken);
                 if (problem is null)
                 {
-                    return new RemoteFind.Found(candidate.Name, download, DatabaseVerifier.Check(download));
+                    var (reached, stoppedAt, verified) = await ApplySegmentsAsync(chain, copy, asOf, int.MaxValue, cancellationToken);
+                    if (verified is { } count)
+                    {
+                        // The segment that failed may have left half a transaction in the copy: rebuild it without that one.
+                        problem = await DownloadAsync(snapshot.Name, copy, cancellationToken);
+                        (reached, _, _) = problem is null ? await ApplySegmentsAsync(chain, copy, asOf, count, cancellationToken) : (reached, null, null);
+                    }
+
+                    var check = problem is null ? DatabaseVerifier.Check(copy) : null;
+                    if (check is { IsUsableBackup: true })
+                    {
+                        return new RemoteFind.Found(snapshot.Name, copy, check, reached, stoppedAt ?? damaged);
+                    }
+
+                    problem ??= check?.WhyNotUsable;
                 }
 
-                LogSkipped(_logger, candidate.Key, problem);
-                DurableFile.TryDelete(download);
-            }
-            catch (RemoteUnavailableException ex) when (ex.InnerException is RemoteMismatchException mismatch)
-            {
-                LogSkipped(_logger, candidate.Key, mismatch.Message);
-                DurableFile.TryDelete(download);
+                LogSkipped(_logger, snapshot.Key, problem);
+                damaged ??= snapshot.Key;
+                DurableFile.TryDelete(copy);
             }
             catch
             {
-                DurableFile.TryDelete(download);
+                DurableFile.TryDelete(copy);
                 throw;
             }
         }
 
-        return new RemoteFind.NoneUsable(ours.Count);
+        return new RemoteFind.NoneUsable(candidates.Count);
     }
 
     public void Dispose() => _store.Dispose();
+
+    /// <summary>Applies the chain's segments onto its snapshot up to the first one that is damaged or missing.</summary>
+    /// <param name="limit">How many segments to apply at most: the ones before one that failed while being applied.</param>
+    /// <returns>
+    /// The time of the last commit applied (the snapshot's when none), the object it stopped at, if any, and when that
+    /// one failed while being applied, how many segments before it verified.
+    /// </returns>
+    private async Task<(DateTimeOffset Reached, string? StoppedAt, int? Verified)> ApplySegmentsAsync(RemoteChain chain, string copy,
+        DateTimeOffset asOf, int limit, CancellationToken cancellationToken)
+    {
+        var reached = chain.Start;
+        var path = chain.Continuous();
+        var body = copy + ".segment";
+        try
+        {
+            var applied = 0;
+            foreach (var stored in path.Where(s => s.Segment.FirstCommit <= asOf).Take(limit))
+            {
+                int? verified = null;
+                var problem = await DownloadAsync(stored.Stored.Name, body, cancellationToken);
+                if (problem is null)
+                {
+                    try
+                    {
+                        await using var stream = new FileStream(body, FileMode.Open, FileAccess.Read, FileShare.None);
+                        reached = ShippedSegment.ApplyBody(copy, stream, asOf) ?? reached;
+                        applied++;
+                        continue;
+                    }
+                    catch (Exception ex) when (ex is InvalidDataException or EndOfStreamException)
+                    {
+                        (problem, verified) = (ex.Message, applied);
+                    }
+                }
+
+                LogStopped(_logger, reached, stored.Stored.Key, problem);
+                return (reached, stored.Stored.Key, verified);
+            }
+
+            var end = path.Count == 0 ? 0 : path[^1].Segment.To;
+            if (limit == int.MaxValue && chain.Segments.FirstOrDefault(s => s.Segment.From > end && s.Segment.FirstCommit <= asOf) is { } after)
+            {
+                var missing = $"{_store.Location}{chain.Folder}/ frames {end} to {after.Segment.From}";
+                LogStopped(_logger, reached, missing, "no segment holds them");
+                return (reached, missing, null);
+            }
+
+            return (reached, null, null);
+        }
+        finally
+        {
+            DurableFile.TryDelete(body);
+        }
+    }
+
+    /// <returns>Why the downloaded object is not what was shipped; null when its SHA-256 matches its metadata.</returns>
+    private async Task<string?> DownloadAsync(string name, string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var (received, recorded) = await AskAsync(async token => await _store.DownloadAsync(name, path, token), cancellationToken);
+            return recorded is null ? "it carries no SHA-256 in its metadata (not an upload the sidecar confirmed)"
+                : received != recorded ? $"its bytes have SHA-256 {received}, its metadata says {recorded} (checksum mismatch)"
+                : null;
+        }
+        catch (RemoteUnavailableException ex) when (ex.InnerException is RemoteMismatchException mismatch)
+        {
+            return mismatch.Message;
+        }
+    }
 
     private async Task<T> AskAsync<T>(Func<CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken)
     {
@@ -117,6 +201,9 @@ public sealed partial class RemoteHistory : IDisposable
 
     [LoggerMessage(LogLevel.Warning, "Skipping remote backup {Key}: {Problem}")]
     private static partial void LogSkipped(ILogger logger, string key, string? problem);
+
+    [LoggerMessage(LogLevel.Critical, "Restore ends at {Reached:O}, the last verified commit: {Key} is damaged or missing ({Problem}); the commits after it are not restored")]
+    private static partial void LogStopped(ILogger logger, DateTimeOffset reached, string key, string? problem);
 
     [LoggerMessage(LogLevel.Warning, "Asking the store again (attempt {Attempt}) in {DelayMs:F0} ms: {Reason}")]
     private static partial void LogRetrying(ILogger logger, int attempt, double delayMs, string reason);

@@ -5,8 +5,8 @@ using MoscowTime.Sidecar.Remote;
 namespace MoscowTime.Sidecar.Restore;
 
 /// <summary>
-/// <c>restore [--from &lt;backup file&gt;]</c>: the init container's job, one pass and exit, no web server.
-/// Reads the same <c>Backup__*</c> settings as the sidecar.
+/// <c>restore [--from &lt;backup file&gt;]</c>: the init container's job, one pass and exit, no web server; or
+/// <c>restore --as-of &lt;UTC instant&gt; --output &lt;file&gt;</c>, by hand. Reads the same <c>Backup__*</c> settings as the sidecar.
 /// </summary>
 public static class RestoreCommand
 {
@@ -25,6 +25,7 @@ public static class RestoreCommand
         }
 
         builder.Services.AddSingleton<DatabaseRestorer>();
+        builder.Services.AddSingleton<PointInTimeRestore>();
         configure?.Invoke(builder);
 
         // Disposing the host flushes the console log before the process exits.
@@ -35,7 +36,9 @@ public static class RestoreCommand
         var logger = host.Services.GetRequiredService<ILogger<DatabaseRestorer>>();
         try
         {
-            return await restorer.RunAsync(builder.Configuration["from"]);
+            return builder.Configuration["as-of"] is { } asOf
+                ? await host.Services.GetRequiredService<PointInTimeRestore>().RunAsync(asOf, builder.Configuration["output"])
+                : await restorer.RunAsync(builder.Configuration["from"]);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
