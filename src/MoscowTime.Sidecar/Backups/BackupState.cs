@@ -1,15 +1,12 @@
 namespace MoscowTime.Sidecar.Backups;
 
-/// <summary>
-/// What a backup loop knows, as of one moment: the local loop about the backup directory, the upload
-/// loop about the store. /healthz, /livez and /metrics read it.
-/// </summary>
+/// <summary>What the backup loop knows about the backup directory, as of one moment. /healthz, /livez and /metrics read it.</summary>
 public sealed record BackupStatus
 {
-    /// <summary>The newest copy: a kept backup (taken, or found at start), or the newest one confirmed in the store.</summary>
+    /// <summary>The newest kept backup: taken, or found at start.</summary>
     public BackupFile? Newest { get; init; }
 
-    /// <summary>Backups in the backup directory; the local loop's only.</summary>
+    /// <summary>Backups in the backup directory.</summary>
     public int Kept { get; init; }
 
     /// <summary>
@@ -36,18 +33,12 @@ public sealed record BackupStatus
     public long Failed { get; init; }
 }
 
-/// <summary>A backup loop's shared state: written by its loop only, read by any request.</summary>
-/// <param name="store">Where the copies are: null for the backup directory, the store's location for uploads.</param>
-public sealed class BackupState(TimeProvider time, string? store = null)
+/// <summary>The backup loop's shared state: written by its loop only, read by any request.</summary>
+public sealed class BackupState(TimeProvider time)
 {
-    /// <summary>The service key of the upload loop's state.</summary>
-    public const string Remote = "remote";
-
     private readonly Lock _gate = new();
     private BackupStatus _status = new();
     private long _heartbeatTicks = time.GetUtcNow().UtcTicks;
-
-    public string? Store => store;
 
     public DateTimeOffset StartedAt { get; } = time.GetUtcNow();
 
@@ -82,7 +73,6 @@ public sealed class BackupState(TimeProvider time, string? store = null)
         status with
         {
             Newest = newest,
-            // The upload loop passes on the local loop's time, which is null until a local pass succeeds.
             UpToDateAt = upToDateAt is { } at && (status.UpToDateAt is not { } known || at > known) ? at : status.UpToDateAt,
             NothingToBackUp = nothingToBackUp,
             LastError = null,
