@@ -21,7 +21,8 @@ public static class WalCheckpoint
     {
         using var connection = new SqliteConnection(SqliteDatabase.ConnectionString(databasePath, SqliteOpenMode.ReadWrite));
         connection.Open();
-        SqliteDatabase.Execute(connection, "PRAGMA busy_timeout = 0;");
+        // A first read puts the connection in WAL mode; until then a checkpoint reports nothing.
+        SqliteDatabase.Execute(connection, "PRAGMA busy_timeout = 0; PRAGMA schema_version;");
         // Closing the last connection would otherwise checkpoint everything and delete the WAL: the shipper's place.
         raw.sqlite3_db_config(connection.Handle, raw.SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, out _);
         var rc = raw.sqlite3_wal_checkpoint_v2(connection.Handle, "main", raw.SQLITE_CHECKPOINT_PASSIVE, out var frames, out var backfilled);

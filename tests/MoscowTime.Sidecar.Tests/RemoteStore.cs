@@ -93,12 +93,6 @@ internal static class RemoteSidecar
             return status;
         }, done, PassTimeout, what);
 
-    /// <summary>Waits for one more object confirmed in the store.</summary>
-    public static Task<ShippingStatus> NextUploadAsync(this SidecarHost host)
-    {
-        var uploads = host.Shipping().Uploads;
-        return host.UntilShippedAsync(s => s.Uploads > uploads, $"upload {uploads + 1}");
-    }
 }
 
 /// <summary>What the store holds for the pod, read as a restore would: chains, and the newest one applied.</summary>

@@ -38,15 +38,13 @@ public sealed class ShippingTests : IAsyncLifetime, IDisposable
         Commit(5);
         await using var sidecar = await StartAsync();
         var first = await sidecar.UntilShippedAsync(s => s.Uploads >= 1, "the snapshot");
-        Commit(3);
-        await sidecar.NextUploadAsync();
-        Commit(2);
-        Commit(4);
-        var status = await sidecar.NextUploadAsync();
+        await CommitAndShipAsync(sidecar, 3);
+        var status = await CommitAndShipAsync(sidecar, 2, 4);
 
         var chain = Assert.Single(_store.Chains());
         Assert.Equal(RemoteChain.SnapshotFor(chain.Start), first.LastObject);
-        Assert.Equal([0, chain.Segments[0].Segment.To], chain.Segments.Select(s => s.Segment.From));
+        Assert.True(chain.Segments.Count >= 2, "at least one segment per upload after the snapshot");
+        Assert.Equal([0, .. chain.Segments.SkipLast(1).Select(s => s.Segment.To)], chain.Segments.Select(s => s.Segment.From));
         Assert.Equal(chain.Folder, status.Chain);
         Assert.Equal(TimeSpan.Zero, status.Lag(_time.GetUtcNow()));
         Assert.Equal(_visits, _store.RestoreNewest(Copy));
@@ -63,8 +61,10 @@ public sealed class ShippingTests : IAsyncLifetime, IDisposable
 
         var before = Assert.Single(_store.Chains());
         Commit(7);
+        // A restart takes time: the second sidecar's first local backup gets a name of its own.
+        _time.Advance(TimeSpan.FromSeconds(1));
         await using var second = await StartAsync();
-        await second.NextUploadAsync();
+        await UntilCaughtUpAsync(second);
 
         var after = Assert.Single(_store.Chains());
         Assert.Equal(before.Snapshot!.Key, after.Snapshot!.Key);
@@ -84,12 +84,11 @@ public sealed class ShippingTests : IAsyncLifetime, IDisposable
         for (var i = 0; i < 100; i++)
         {
             _time.Advance(sidecar.RemoteOptions().SyncInterval);
-            await Task.Yield();
+            await Task.Delay(5);
         }
 
         Assert.Equal(requests, proxy.Requests);
-        Commit(1);
-        await sidecar.NextUploadAsync();
+        await CommitAndShipAsync(sidecar, 1);
         Assert.Equal(["PUT"], proxy.Log.Skip(requests).Select(request => request.Split(' ')[0]));
     }
 
@@ -97,7 +96,7 @@ public sealed class ShippingTests : IAsyncLifetime, IDisposable
     public async Task With_the_store_down_commits_wait_lag_grows_healthz_turns_503_and_the_backlog_ships_once_it_is_back()
     {
         Commit(5);
-        await using var sidecar = await StartAsync("--Backup:MaxAge=00:00:05");
+        await using var sidecar = await StartAsync("--Backup:Interval=00:00:02", "--Backup:MaxAge=00:00:05");
         await sidecar.UntilShippedAsync(s => s.Uploads >= 2, "the snapshot and a segment");
         var uploads = sidecar.Shipping().Uploads;
 
@@ -132,12 +131,11 @@ public sealed class ShippingTests : IAsyncLifetime, IDisposable
     {
         Commit(5);
         await using var sidecar = await StartAsync();
-        await sidecar.UntilShippedAsync(s => s.Uploads >= 2, "the snapshot and a segment");
+        var first = await sidecar.UntilShippedAsync(s => s.Uploads >= 2, "the snapshot and a segment");
 
         _writer.Execute("PRAGMA wal_checkpoint(TRUNCATE);");
         Commit(4);
-        _time.Advance(TimeSpan.FromMilliseconds(1));
-        var status = await sidecar.UntilShippedAsync(s => _store.Chains().Count == 2 && s.Lag(_time.GetUtcNow()) == TimeSpan.Zero, "a new chain");
+        var status = await sidecar.UntilShippedAsync(s => s.Chain != first.Chain && s.Lag(_time.GetUtcNow()) == TimeSpan.Zero, "a new chain");
 
         Assert.All(_store.Chains(), chain => Assert.NotNull(chain.Snapshot));
         Assert.Equal(_store.Chains()[0].Folder, status.Chain);
@@ -150,10 +148,10 @@ public sealed class ShippingTests : IAsyncLifetime, IDisposable
         string[] settings = ["--Backup:Remote:Window=00:10:00", "--Backup:Remote:SnapshotInterval=00:01:00"];
         Commit(1);
         await using var sidecar = await StartAsync(settings);
-        await sidecar.UntilShippedAsync(s => s.Uploads >= 1, "chain A");
+        await UntilCaughtUpAsync(sidecar);
         _time.Advance(TimeSpan.FromMinutes(2));
         Commit(1);
-        await sidecar.UntilShippedAsync(_ => _store.Chains().Count == 2, "chain B");
+        await UntilCaughtUpAsync(sidecar);
         var (a, b) = (_store.Chains()[1], _store.Chains()[0]);
 
         // Past the hour between prunings, B is older than the window, but C is not: only A goes.
@@ -173,7 +171,7 @@ public sealed class ShippingTests : IAsyncLifetime, IDisposable
         await using var sidecar = await StartAsync();
         await sidecar.UntilShippedAsync(s => s.Uploads >= 1, "the snapshot");
         var largestTransaction = 0L;
-        for (var pass = 0; pass < 30; pass++)
+        for (var pass = 0; pass < 24; pass++)
         {
             for (var i = 0; i < 20; i++)
             {
@@ -182,7 +180,7 @@ public sealed class ShippingTests : IAsyncLifetime, IDisposable
                 largestTransaction = Math.Max(largestTransaction, WalFrames() - before);
             }
 
-            await sidecar.NextUploadAsync();
+            await UntilCaughtUpAsync(sidecar);
         }
 
         Assert.InRange(WalFrames(), 0, 512 + largestTransaction);
@@ -237,9 +235,9 @@ public sealed class ShippingTests : IAsyncLifetime, IDisposable
 
         Assert.Equal(0, failed.Uploads);
         Assert.Contains("does not read back", failed.LastError, StringComparison.Ordinal);
-        Assert.Empty(_store.Keys());
         proxy.Fault = S3Fault.None;
         await sidecar.UntilShippedAsync(s => s.Uploads >= 1 && s.LastError is null, "the snapshot through a faithful store");
+        Assert.Single(_store.Chains());
         Assert.Equal(_visits, _store.RestoreNewest(Copy));
     }
 
@@ -253,12 +251,13 @@ public sealed class ShippingTests : IAsyncLifetime, IDisposable
         var (args, expected) = fault == "bad-credentials"
             ? (_store.Args(endpoint: proxy.Endpoint, accessKey: "NOT-A-KEY"), "denied access to s3://backups/site/moscow-time-0/ (403")
             : (_store.Args(endpoint: proxy.Endpoint, bucket: "no-such-bucket"), "bucket 'no-such-bucket' does not exist");
-        await using var sidecar = await SidecarHost.StartAsync(Database, Backups, _time, args);
+        await using var sidecar = await StartAsync(args);
 
-        var failed = await sidecar.UntilShippedAsync(s => s.Failures == 1, "the pass to fail");
+        var failed = await sidecar.UntilShippedAsync(s => s.Failures >= 1, "the pass to fail");
 
         Assert.Contains(expected, failed.LastError, StringComparison.Ordinal);
-        Assert.Equal(1, proxy.Requests);
+        // One listing per pass, never retried within it.
+        Assert.InRange(proxy.Requests, 1, sidecar.Shipping().Failures + 1);
         Assert.DoesNotContain(RemoteStore.Secret, await sidecar.App.Client.GetStringAsync("/healthz"), StringComparison.Ordinal);
     }
 
@@ -278,8 +277,25 @@ public sealed class ShippingTests : IAsyncLifetime, IDisposable
         _visits += visits;
     }
 
+    /// <summary>Commits, then waits until the store holds every commit: a pass may ship them together or one by one.</summary>
+    private async Task<ShippingStatus> CommitAndShipAsync(SidecarHost sidecar, params long[] commits)
+    {
+        foreach (var visits in commits)
+        {
+            Commit(visits);
+        }
+
+        return await UntilCaughtUpAsync(sidecar);
+    }
+
+    /// <summary>Waits until the last segment confirmed ends where the WAL's committed frames end.</summary>
+    private Task<ShippingStatus> UntilCaughtUpAsync(SidecarHost sidecar) => sidecar.UntilShippedAsync(
+        s => s.LastObject?.Split('/')[^1] is { } name && ShippedSegment.Parse(name)?.End == (WriteAheadLog.ReadCommitted(Database, null) as WalRead.Committed)?.Next,
+        "the store to hold every commit");
+
     private long WalFrames() => File.Exists(Database + "-wal") ? Math.Max(0, new FileInfo(Database + "-wal").Length - WriteAheadLog.HeaderBytes) / FrameBytes : 0;
 
     /// <param name="args">After the remote settings, so they can override them (an endpoint through a proxy).</param>
-    private Task<SidecarHost> StartAsync(params string[] args) => SidecarHost.StartAsync(Database, Backups, _time, [.. _store.Args(), .. args]);
+    private Task<SidecarHost> StartAsync(params string[] args) =>
+        SidecarHost.StartAsync(Database, Backups, _time, [.. _store.Args(), "--Backup:Remote:SyncInterval=00:00:00.100", .. args]);
 }
