@@ -36,7 +36,7 @@ public sealed class RemoteHealthTests : IAsyncLifetime, IDisposable
     {
         VisitsFile.Create(Database, visits: 3);
         await using var sidecar = await StartAsync();
-        var shipped = await sidecar.UntilShippedAsync(s => s.Uploads == 1, "the snapshot");
+        var shipped = await sidecar.UntilShippedAsync(s => s.Uploads == 1 && s.FirstRecoverable is not null, "the snapshot and the listing after it");
 
         var (status, body) = await sidecar.GetJsonAsync("/healthz");
 

@@ -158,6 +158,7 @@ public sealed class ShippingTests : IAsyncLifetime, IDisposable
         _time.Advance(ChainWriter.PruneEvery);
         Commit(1);
         var status = await sidecar.UntilShippedAsync(s => s.FirstRecoverable == b.Start, "the pruning after chain C");
+        status = await UntilCaughtUpAsync(sidecar);
 
         Assert.Equal([b.Start], _store.Chains().Skip(1).Select(c => c.Start));
         Assert.DoesNotContain(_store.Keys(), key => key.Contains(a.Folder, StringComparison.Ordinal));
