@@ -4,11 +4,7 @@ using SQLitePCL;
 namespace MoscowTime.Storage;
 
 /// <summary>What a passive checkpoint did: the frames in the WAL and how many of them the database file now holds.</summary>
-public readonly record struct CheckpointResult(int Frames, int Backfilled)
-{
-    /// <summary>Every frame is in the database file: the writer's next transaction restarts the WAL from frame 0.</summary>
-    public bool Complete => Frames == Backfilled;
-}
+public readonly record struct CheckpointResult(int Frames, int Backfilled);
 
 /// <summary>The backup sidecar's checkpoint, which keeps the WAL short once its frames are shipped.</summary>
 public static class WalCheckpoint

@@ -66,7 +66,7 @@ public sealed class WalCheckpointTests : IDisposable
         var result = WalCheckpoint.Passive(Database);
 
         Assert.InRange(Stopwatch.GetElapsedTime(started), TimeSpan.Zero, Instant);
-        Assert.False(result!.Value.Complete, $"{result}");
+        Assert.True(result!.Value.Backfilled < result.Value.Frames, $"{result}");
     }
 
     public void Dispose()

@@ -61,10 +61,9 @@ public sealed class BackupState(TimeProvider time)
             Taken = status.Taken + 1,
         });
 
-    /// <param name="newest">The copy that already holds everything; null to keep the one known.</param>
     /// <param name="nothingToBackUp">Why there is no data to copy; null when it is unchanged since the newest copy.</param>
-    public void Skipped(DateTimeOffset? upToDateAt, BackupFile? newest = null, string? nothingToBackUp = null) =>
-        Update(status => Succeeded(status, newest ?? status.Newest, upToDateAt, nothingToBackUp) with { Skipped = status.Skipped + 1 });
+    public void Skipped(DateTimeOffset? upToDateAt, string? nothingToBackUp = null) =>
+        Update(status => Succeeded(status, status.Newest, upToDateAt, nothingToBackUp) with { Skipped = status.Skipped + 1 });
 
     public void Failed(string reason) =>
         Update(status => status with { LastError = reason, LastErrorAt = time.GetUtcNow(), Failed = status.Failed + 1 });

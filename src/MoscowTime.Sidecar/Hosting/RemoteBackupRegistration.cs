@@ -25,7 +25,6 @@ public static class RemoteBackupRegistration
 
         services.AddSingleton(sp => new ObjectStore(sp.GetRequiredService<IOptions<RemoteOptions>>().Value, sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton<ShippingState>();
-        services.AddSingleton<ChainWriter>();
         services.AddHostedService<WalShipper>();
         services.AddHealthChecks().AddCheck<RemoteBackupCheck>("remote", tags: [HealthApi.BackupTag]);
         return builder;

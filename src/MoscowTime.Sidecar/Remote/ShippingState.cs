@@ -20,10 +20,8 @@ public sealed record ShippingStatus
     public string? LastError { get; init; }
     public DateTimeOffset? LastErrorAt { get; init; }
 
-    /// <summary>Objects confirmed in the store.</summary>
+    /// <summary>Objects confirmed in the store, and shipping passes that failed after their retries.</summary>
     public long Uploads { get; init; }
-
-    /// <summary>Shipping passes that failed after their retries.</summary>
     public long Failures { get; init; }
 
     public TimeSpan Lag(DateTimeOffset now) => WaitingSince is { } since && now > since ? now - since : TimeSpan.Zero;
