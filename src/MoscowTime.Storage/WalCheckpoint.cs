@@ -3,17 +3,15 @@ using SQLitePCL;
 
 namespace MoscowTime.Storage;
 
-/// <summary>What a passive checkpoint did: the frames in the WAL and how many of them the database file now holds.</summary>
-public readonly record struct CheckpointResult(int Frames, int Backfilled);
-
 /// <summary>The backup sidecar's checkpoint, which keeps the WAL short once its frames are shipped.</summary>
 public static class WalCheckpoint
 {
     /// <summary>
     /// <c>PRAGMA wal_checkpoint(PASSIVE)</c> on a read-write connection of its own with no busy timeout: it copies the
-    /// frames no reader still needs and never waits for, or holds up, the writer. Null when another checkpoint was running.
+    /// frames no reader still needs and never waits for, or holds up, the writer.
     /// </summary>
-    public static CheckpointResult? Passive(string databasePath)
+    /// <returns>The frames in the WAL and how many of them the database file now holds; null when another checkpoint was running.</returns>
+    public static (int Frames, int Backfilled)? Passive(string databasePath)
     {
         using var connection = new SqliteConnection(SqliteDatabase.ConnectionString(databasePath, SqliteOpenMode.ReadWrite));
         connection.Open();
@@ -28,6 +26,6 @@ public static class WalCheckpoint
         }
 
         SqliteException.ThrowExceptionForRC(rc, connection.Handle);
-        return new CheckpointResult(frames, backfilled);
+        return (frames, backfilled);
     }
 }

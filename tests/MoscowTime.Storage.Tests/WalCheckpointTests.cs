@@ -31,7 +31,7 @@ public sealed class WalCheckpointTests : IDisposable
 
         var result = WalCheckpoint.Passive(Database);
 
-        Assert.Equal(new CheckpointResult((int)read.Next!.Value.Frames, (int)read.Next.Value.Frames), result);
+        Assert.Equal(((int)read.Next!.Value.Frames, (int)read.Next.Value.Frames), result);
         Commit(1);
         var after = Assert.IsType<WalRead.Committed>(WriteAheadLog.ReadCommitted(Database, null));
         Assert.Equal(read.Next.Value.Salt1 + 1, after.Next!.Value.Salt1);

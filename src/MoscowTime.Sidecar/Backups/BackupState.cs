@@ -23,9 +23,7 @@ public sealed record BackupStatus
 
     public DateTimeOffset? LastErrorAt { get; init; }
 
-    /// <summary>When this process last made a copy, and how long that took.</summary>
-    public DateTimeOffset? LastCopyAt { get; init; }
-
+    /// <summary>How long the last backup this process took lasted.</summary>
     public TimeSpan? LastDuration { get; init; }
 
     public long Taken { get; init; }
@@ -54,12 +52,7 @@ public sealed class BackupState(TimeProvider time)
         Update(status => status with { Newest = backups.Count > 0 ? backups[0] : null, Kept = backups.Count });
 
     public void Took(BackupFile newest, DateTimeOffset? upToDateAt, TimeSpan duration) =>
-        Update(status => Succeeded(status, newest, upToDateAt, nothingToBackUp: null) with
-        {
-            LastCopyAt = time.GetUtcNow(),
-            LastDuration = duration,
-            Taken = status.Taken + 1,
-        });
+        Update(status => Succeeded(status, newest, upToDateAt, nothingToBackUp: null) with { LastDuration = duration, Taken = status.Taken + 1 });
 
     /// <param name="nothingToBackUp">Why there is no data to copy; null when it is unchanged since the newest copy.</param>
     public void Skipped(DateTimeOffset? upToDateAt, string? nothingToBackUp = null) =>
