@@ -73,6 +73,29 @@ public sealed class ShippingTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_restarted_sidecar_with_nothing_new_continues_the_chain_without_an_upload_or_a_lag()
+    {
+        await using (var first = await StartAsync())
+        {
+            Commit(5);
+            await UntilCaughtUpAsync(first);
+        }
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await using var second = await StartAsync("--Backup:Interval=00:00:02", "--Backup:MaxAge=00:00:05");
+        await second.UntilShippedAsync(s => s.Chain is not null, "the chain to be found");
+        for (var i = 0; i < 100; i++)
+        {
+            _time.Advance(second.RemoteOptions().SyncInterval);
+            await Task.Delay(5);
+        }
+
+        Assert.Equal((0L, TimeSpan.Zero), (second.Shipping().Uploads, second.Shipping().Lag(_time.GetUtcNow())));
+        Assert.Single(_store.Chains());
+        Assert.Equal(HttpStatusCode.OK, (await second.GetJsonAsync("/healthz")).Status);
+    }
+
+    [Fact]
     public async Task An_idle_pod_sends_no_request_at_all_and_the_next_commit_costs_one_PUT()
     {
         await using var proxy = await S3FaultProxy.StartAsync(_store.Server.Endpoint);
