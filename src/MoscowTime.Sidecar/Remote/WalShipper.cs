@@ -310,10 +310,7 @@ public sealed partial class WalShipper : BackgroundService
         {
             _chain = (chain.Folder, chain.Start);
             (_position, _frames) = (last.Segment.End, last.Segment.To);
-            _state.Update(s => s with
-            {
-                WaitingSince = null, Chain = chain.Folder, LastObject = last.Stored.Name, LastShippedTime = last.Segment.LastCommit,
-            });
+            _state.Update(s => s with { WaitingSince = null, Chain = chain.Folder, LastObject = last.Stored.Name, LastShippedTime = last.Segment.LastCommit });
             LogResumed(_logger, chain.Folder, last.Segment.To);
         }
     }
