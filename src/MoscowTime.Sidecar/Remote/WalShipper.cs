@@ -52,8 +52,12 @@ public sealed partial class WalShipper : BackgroundService
     /// <summary>When each commit after the position was first seen: they wait here while the store is down.</summary>
     private readonly List<DateTimeOffset> _times = [];
 
-    /// <summary>The sidecar's own checkpoint copied every frame up to the position: the next generation continues the chain.</summary>
-    private bool _restartContinues;
+    /// <summary>
+    /// The database file's last write, once the sidecar's own checkpoint copied every frame up to the position: while no
+    /// other checkpoint writes the file, the next WAL generation continues the chain (a restart after frames appended to
+    /// the old one and checkpointed by the web app would not).
+    /// </summary>
+    private DateTime? _checkpointed;
     private DateTimeOffset? _prunedAt;
 
     public WalShipper(ObjectStore store, BackupCatalog catalog, IOptions<RemoteOptions> options, IOptions<BackupOptions> backup,
@@ -185,7 +189,7 @@ public sealed partial class WalShipper : BackgroundService
 
         var now = _time.GetUtcNow();
         var read = WriteAheadLog.ReadCommitted(_database, _position);
-        if (read is WalRead.LostPlace && _restartContinues && WriteAheadLog.ReadCommitted(_database, null) is WalRead.Committed
+        if (read is WalRead.LostPlace && _checkpointed == File.GetLastWriteTimeUtc(_database) && WriteAheadLog.ReadCommitted(_database, null) is WalRead.Committed
             { Next: { } next } && next.Salt1 == _position!.Value.Salt1 + 1)
         {
             _position = next with { Frames = 0 };
@@ -241,7 +245,7 @@ public sealed partial class WalShipper : BackgroundService
             return;
         }
 
-        (_position, _frames, _restartContinues) = (read.Next, segment.To, false);
+        (_position, _frames, _checkpointed) = (read.Next, segment.To, null);
         _times.Clear();
         Confirmed(name, segment.LastCommit);
         Checkpoint();
@@ -279,7 +283,7 @@ public sealed partial class WalShipper : BackgroundService
                 }
 
                 _chain = (RemoteChain.FolderFor(kept.SnapshotAt), kept.SnapshotAt);
-                (_position, _frames, _restartContinues) = (before, 0, false);
+                (_position, _frames, _checkpointed) = (before, 0, null);
                 _times.Clear();
                 Confirmed(name, kept.SnapshotAt);
                 LogStartedChain(_logger, name, kept.File.Size);
@@ -327,7 +331,9 @@ public sealed partial class WalShipper : BackgroundService
 
         try
         {
-            _restartContinues = WalCheckpoint.Passive(_database) is { } done && done.Frames == position.Frames && done.Backfilled == done.Frames;
+            _checkpointed = WalCheckpoint.Passive(_database) is { } done && done.Frames == position.Frames && done.Backfilled == done.Frames
+                ? File.GetLastWriteTimeUtc(_database)
+                : null;
         }
         catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException)
         {
