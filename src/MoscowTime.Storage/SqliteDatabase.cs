@@ -35,8 +35,9 @@ public static class SqliteDatabase
                 PRAGMA journal_mode = WAL;
                 PRAGMA synchronous = FULL;
                 PRAGMA busy_timeout = {BusyTimeoutMilliseconds};
-                -- The PVC is 10 MiB and also holds backups: checkpoint early and truncate the WAL after.
-                PRAGMA wal_autocheckpoint = 256;
+                -- The PVC is 10 MiB and also holds backups: truncate the WAL after checkpoints. The sidecar checkpoints at 256
+                -- frames once they are shipped; 512 bounds the WAL while it is down or behind.
+                PRAGMA wal_autocheckpoint = 512;
                 PRAGMA journal_size_limit = 1048576;
                 """);
             return connection;

@@ -42,5 +42,19 @@ public sealed class RemoteConfigurationTests : IDisposable
         Assert.DoesNotContain(Secret, process.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Retain_is_ignored_with_one_warning_at_start_naming_Window()
+    {
+        await using var process = await ChildProcess.StartAsync(ChildProcess.Sidecar, _dir.Path, listens: true,
+        [
+            "--urls", "http://127.0.0.1:0", "--Backup:Remote:Url=s3://backups/site", "--Backup:Remote:Endpoint=http://127.0.0.1:9",
+            "--Backup:Remote:PodName=moscow-time-0", "--Backup:Remote:Retain=24",
+        ]);
+
+        await Poll.UntilAsync(() => process.Output.Contains("Backup:Remote:Window replaces it", StringComparison.Ordinal), TimeSpan.FromSeconds(20),
+            "the warning about Retain", () => process.Output);
+        Assert.Single(process.Output.Split('\n'), line => line.Contains("Backup:Remote:Retain (24) is ignored", StringComparison.Ordinal));
+    }
+
     public void Dispose() => _dir.Dispose();
 }

@@ -73,18 +73,18 @@ internal static class RemoteSidecar
 {
     private static readonly TimeSpan PassTimeout = TimeSpan.FromSeconds(30);
 
-    public static BackupStatus Remote(this SidecarHost host) => host.App.Services.GetRequiredKeyedService<BackupState>(BackupState.Remote).Status;
+    public static ShippingStatus Shipping(this SidecarHost host) => host.App.Services.GetRequiredService<ShippingState>().Status;
 
     public static RemoteOptions RemoteOptions(this SidecarHost host) => host.App.Services.GetRequiredService<IOptions<RemoteOptions>>().Value;
 
     /// <summary>
-    /// Waits until the upload loop reaches <paramref name="done"/>, moving a fake clock on in small
-    /// steps meanwhile: retries wait on that clock.
+    /// Waits until shipping reaches <paramref name="done"/>, moving a fake clock on in small steps
+    /// meanwhile: the shipper's interval and its retries wait on that clock.
     /// </summary>
-    public static Task<BackupStatus> UntilRemoteAsync(this SidecarHost host, Func<BackupStatus, bool> done, string what) =>
+    public static Task<ShippingStatus> UntilShippedAsync(this SidecarHost host, Func<ShippingStatus, bool> done, string what) =>
         Poll.UntilAsync(() =>
         {
-            var status = host.Remote();
+            var status = host.Shipping();
             if (!done(status) && host.Time is FakeTimeProvider time)
             {
                 time.Advance(TimeSpan.FromMilliseconds(100));
@@ -93,7 +93,28 @@ internal static class RemoteSidecar
             return status;
         }, done, PassTimeout, what);
 
-    /// <summary>Waits for the upload pass that follows the local pass in hand.</summary>
-    public static Task<BackupStatus> UntilRemotePassesAsync(this SidecarHost host, long passes) =>
-        host.UntilRemoteAsync(status => status.Taken + status.Skipped + status.Failed >= passes, $"{passes} upload passes");
+}
+
+/// <summary>What the store holds for the pod, read as a restore would: chains, and the newest one applied.</summary>
+internal static class StoredChains
+{
+    private static readonly BackupCatalog Catalog = new("/unused", "visits.db");
+
+    public static IReadOnlyList<RemoteChain> Chains(this RemoteStore store) =>
+        RemoteChain.From(store.Keys().Select(key => new RemoteObject(key, key[RemoteStore.PodFolder.Length..], 0)), Catalog);
+
+    /// <summary>The newest chain's snapshot with every segment applied in order, written to <paramref name="copy"/>: its visits.</summary>
+    public static long RestoreNewest(this RemoteStore store, string copy)
+    {
+        var chain = store.Chains().First(c => c.Snapshot is not null);
+        File.Copy(store.Server.ObjectFile(chain.Snapshot!.Key), copy, overwrite: true);
+        foreach (var segment in chain.Continuous())
+        {
+            using var body = File.OpenRead(store.Server.ObjectFile(segment.Stored.Key));
+            ShippedSegment.ApplyBody(copy, body, DateTimeOffset.MaxValue);
+        }
+
+        Assert.Equal("ok", Databases.IntegrityCheck(copy));
+        return Databases.StoredVisits(copy);
+    }
 }

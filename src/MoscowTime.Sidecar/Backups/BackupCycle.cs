@@ -30,16 +30,14 @@ public sealed partial class BackupCycle : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger<BackupCycle> _logger;
     private readonly ResiliencePipeline _pipeline;
-    private readonly BackupPassSignal _passes;
 
     /// <summary>The database version the newest backup holds, as this process knows it.</summary>
     private DatabaseVersion? _backedUp;
     private string? _reportedError;
 
     public BackupCycle(IOptions<BackupOptions> options, BackupCatalog catalog, LiveDatabase live, SnapshotTaker taker,
-        BackupState state, TimeProvider time, ILogger<BackupCycle> logger, BackupPassSignal passes)
+        BackupState state, TimeProvider time, ILogger<BackupCycle> logger)
     {
-        _passes = passes;
         _options = options.Value;
         _catalog = catalog;
         _live = live;
@@ -98,8 +96,6 @@ public sealed partial class BackupCycle : IDisposable
         finally
         {
             _state.Beat();
-            // The upload loop (when a remote is configured) sends the newest verified backup, or retries one that failed.
-            _passes.Pulse();
         }
     }
 

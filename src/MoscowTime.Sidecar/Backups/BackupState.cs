@@ -1,15 +1,12 @@
 namespace MoscowTime.Sidecar.Backups;
 
-/// <summary>
-/// What a backup loop knows, as of one moment: the local loop about the backup directory, the upload
-/// loop about the store. /healthz, /livez and /metrics read it.
-/// </summary>
+/// <summary>What the backup loop knows about the backup directory, as of one moment. /healthz, /livez and /metrics read it.</summary>
 public sealed record BackupStatus
 {
-    /// <summary>The newest copy: a kept backup (taken, or found at start), or the newest one confirmed in the store.</summary>
+    /// <summary>The newest kept backup: taken, or found at start.</summary>
     public BackupFile? Newest { get; init; }
 
-    /// <summary>Backups in the backup directory; the local loop's only.</summary>
+    /// <summary>Backups in the backup directory.</summary>
     public int Kept { get; init; }
 
     /// <summary>
@@ -26,9 +23,7 @@ public sealed record BackupStatus
 
     public DateTimeOffset? LastErrorAt { get; init; }
 
-    /// <summary>When this process last made a copy, and how long that took.</summary>
-    public DateTimeOffset? LastCopyAt { get; init; }
-
+    /// <summary>How long the last backup this process took lasted.</summary>
     public TimeSpan? LastDuration { get; init; }
 
     public long Taken { get; init; }
@@ -36,18 +31,12 @@ public sealed record BackupStatus
     public long Failed { get; init; }
 }
 
-/// <summary>A backup loop's shared state: written by its loop only, read by any request.</summary>
-/// <param name="store">Where the copies are: null for the backup directory, the store's location for uploads.</param>
-public sealed class BackupState(TimeProvider time, string? store = null)
+/// <summary>The backup loop's shared state: written by its loop only, read by any request.</summary>
+public sealed class BackupState(TimeProvider time)
 {
-    /// <summary>The service key of the upload loop's state.</summary>
-    public const string Remote = "remote";
-
     private readonly Lock _gate = new();
     private BackupStatus _status = new();
     private long _heartbeatTicks = time.GetUtcNow().UtcTicks;
-
-    public string? Store => store;
 
     public DateTimeOffset StartedAt { get; } = time.GetUtcNow();
 
@@ -63,17 +52,11 @@ public sealed class BackupState(TimeProvider time, string? store = null)
         Update(status => status with { Newest = backups.Count > 0 ? backups[0] : null, Kept = backups.Count });
 
     public void Took(BackupFile newest, DateTimeOffset? upToDateAt, TimeSpan duration) =>
-        Update(status => Succeeded(status, newest, upToDateAt, nothingToBackUp: null) with
-        {
-            LastCopyAt = time.GetUtcNow(),
-            LastDuration = duration,
-            Taken = status.Taken + 1,
-        });
+        Update(status => Succeeded(status, newest, upToDateAt, nothingToBackUp: null) with { LastDuration = duration, Taken = status.Taken + 1 });
 
-    /// <param name="newest">The copy that already holds everything; null to keep the one known.</param>
     /// <param name="nothingToBackUp">Why there is no data to copy; null when it is unchanged since the newest copy.</param>
-    public void Skipped(DateTimeOffset? upToDateAt, BackupFile? newest = null, string? nothingToBackUp = null) =>
-        Update(status => Succeeded(status, newest ?? status.Newest, upToDateAt, nothingToBackUp) with { Skipped = status.Skipped + 1 });
+    public void Skipped(DateTimeOffset? upToDateAt, string? nothingToBackUp = null) =>
+        Update(status => Succeeded(status, status.Newest, upToDateAt, nothingToBackUp) with { Skipped = status.Skipped + 1 });
 
     public void Failed(string reason) =>
         Update(status => status with { LastError = reason, LastErrorAt = time.GetUtcNow(), Failed = status.Failed + 1 });
@@ -82,7 +65,6 @@ public sealed class BackupState(TimeProvider time, string? store = null)
         status with
         {
             Newest = newest,
-            // The upload loop passes on the local loop's time, which is null until a local pass succeeds.
             UpToDateAt = upToDateAt is { } at && (status.UpToDateAt is not { } known || at > known) ? at : status.UpToDateAt,
             NothingToBackUp = nothingToBackUp,
             LastError = null,

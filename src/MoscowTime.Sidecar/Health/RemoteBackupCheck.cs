@@ -9,30 +9,36 @@ namespace MoscowTime.Sidecar.Health;
 /// The remote part of /healthz, registered only when a remote is configured: its fields start with
 /// <c>remote</c>, apart from the local backup's. Places and reasons only, never a credential.
 /// </summary>
-public sealed class RemoteBackupCheck(
-    [FromKeyedServices(BackupState.Remote)] BackupState state, IOptions<RemoteOptions> remote, IOptions<BackupOptions> options, TimeProvider time)
+public sealed class RemoteBackupCheck(ShippingState state, IOptions<RemoteOptions> remote, IOptions<BackupOptions> options, TimeProvider time)
     : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var status = state.Status;
-        var now = time.GetUtcNow();
-        var freshness = Freshness.Evaluate(state, options.Value.EffectiveMaxAge, now);
+        var lag = status.Lag(time.GetUtcNow());
         var data = new Dictionary<string, object?>
         {
-            ["remoteLocation"] = state.Store,
+            ["remoteLocation"] = state.Location,
             ["remoteEndpoint"] = remote.Value.Endpoint,
-            ["remoteLastUploadFile"] = status.Newest?.Name,
-            ["remoteLastUploadTime"] = status.LastCopyAt is { } uploadedAt ? Freshness.Utc(uploadedAt) : null,
-            ["remoteNewestAgeSeconds"] = status.Newest is { } newest ? Math.Round((now - newest.TakenAt).TotalSeconds, 1) : null,
-            ["remoteUpToDateAt"] = status.UpToDateAt is { } upToDate ? Freshness.Utc(upToDate) : null,
-            ["remoteLastUploadSeconds"] = status.LastDuration?.TotalSeconds,
+            ["remoteLagSeconds"] = Math.Round(lag.TotalSeconds, 1),
+            ["remoteChain"] = status.Chain,
+            ["remoteLastObject"] = status.LastObject,
+            ["remoteLastShippedTime"] = status.LastShippedTime is { } shipped ? Freshness.Utc(shipped) : null,
+            ["remoteFirstRecoverable"] = status.FirstRecoverable is { } first ? Freshness.Utc(first) : null,
             ["remoteLastError"] = status.LastError,
             ["remoteLastErrorTime"] = status.LastErrorAt is { } failedAt ? Freshness.Utc(failedAt) : null,
-            ["remoteUploads"] = status.Taken,
-            ["remoteFailures"] = status.Failed,
+            ["remoteUploads"] = status.Uploads,
+            ["remoteFailures"] = status.Failures,
         };
-        return Task.FromResult(new HealthCheckResult(
-            freshness.IsFresh ? HealthStatus.Healthy : HealthStatus.Unhealthy, freshness.Reason, data: data!));
+        var maxAge = options.Value.EffectiveMaxAge;
+        var error = status.LastError is { } last ? $"; last error: {last}" : "";
+        var reason = lag > maxAge
+            ? $"remote shipping lags: commits first seen {lag.TotalSeconds:F0} s ago are not yet confirmed in {state.Location}, " +
+                $"longer than Backup:MaxAge ({maxAge}){error}"
+            : status.WaitingSince is null
+                ? $"{state.Location} holds every commit seen{error}"
+                : $"commits first seen {lag.TotalSeconds:F0} s ago are on their way to {state.Location}{error}";
+        return Task.FromResult(new HealthCheckResult(lag <= maxAge ? HealthStatus.Healthy : HealthStatus.Unhealthy, reason, data: data!));
     }
+
 }

@@ -3,12 +3,13 @@ using Microsoft.Extensions.Options;
 using MoscowTime.ServiceDefaults;
 using MoscowTime.Sidecar.Backups;
 using MoscowTime.Sidecar.Health;
+using MoscowTime.Sidecar.Remote;
 
 namespace MoscowTime.Sidecar.Observability;
 
 /// <summary>
 /// The sidecar's figures as observable instruments: read from <see cref="BackupState"/> and
-/// the upload loop's when Prometheus scrapes, so they always agree with /healthz.
+/// the shipper's <see cref="ShippingState"/> when Prometheus scrapes, so they always agree with /healthz.
 /// </summary>
 public sealed class BackupMeters : IDisposable
 {
@@ -34,22 +35,22 @@ public sealed class BackupMeters : IDisposable
     internal static readonly ExportedMetric[] ExportedRemote =
     [
         ExportedMetric.Counter(RemoteMeterName, "uploads", "moscowtime_backup_remote_uploads_total",
-            "Uploads confirmed to match the local backup (by ETag or read-back)."),
+            "Objects (snapshots and segments) confirmed in the store (by ETag or read-back)."),
         ExportedMetric.Counter(RemoteMeterName, "upload_failures", "moscowtime_backup_remote_upload_failures_total",
-            "Upload passes that failed after their retries."),
-        ExportedMetric.Gauge(RemoteMeterName, "age", "moscowtime_backup_remote_age_seconds",
-            "Age of the newest confirmed remote copy (NaN when there is none)."),
+            "Shipping passes that failed after their retries."),
         ExportedMetric.Gauge(RemoteMeterName, "healthy", "moscowtime_backup_remote_healthy", "1 while the remote part of /healthz is fine, else 0."),
-        ExportedMetric.Gauge(RemoteMeterName, "last_upload_duration", "moscowtime_backup_remote_last_upload_duration_seconds",
-            "Time the last upload and its confirmation took."),
+        ExportedMetric.Gauge(RemoteMeterName, "lag", "moscowtime_backup_remote_lag_seconds",
+            "How long the oldest commit not yet confirmed in the store has waited; 0 when the store holds every commit."),
+        ExportedMetric.Gauge(RemoteMeterName, "first_recoverable", "moscowtime_backup_remote_first_recoverable_timestamp_seconds",
+            "The first instant a restore from the store can reach, Unix seconds (NaN until the store was listed)."),
     ];
 
     private readonly Meter _meter;
     private readonly Meter? _remoteMeter;
 
-    /// <param name="remote">Registered only when a remote is configured.</param>
+    /// <param name="shipping">Registered only when a remote is configured.</param>
     public BackupMeters(IMeterFactory meterFactory, BackupState state, IOptions<BackupOptions> options, TimeProvider time,
-        [FromKeyedServices(BackupState.Remote)] BackupState? remote = null)
+        ShippingState? shipping = null)
     {
         _meter = meterFactory.Create(MeterName);
         _meter.CreateObservableCounter("taken", () => state.Status.Taken, "{backup}", "Backups taken, verified and kept.");
@@ -64,22 +65,21 @@ public sealed class BackupMeters : IDisposable
         _meter.CreateObservableGauge("healthy", () => Freshness.Evaluate(state, options.Value.EffectiveMaxAge, time.GetUtcNow()).IsFresh ? 1 : 0,
             description: "1 while /healthz answers 200, else 0.");
 
-        if (remote is null)
+        if (shipping is null)
         {
             return;
         }
 
         _remoteMeter = meterFactory.Create(RemoteMeterName);
-        _remoteMeter.CreateObservableCounter("uploads", () => remote.Status.Taken, "{upload}", "Uploads confirmed to match the local backup.");
-        _remoteMeter.CreateObservableCounter("upload_failures", () => remote.Status.Failed, "{pass}", "Upload passes that failed.");
-        _remoteMeter.CreateObservableGauge("age",
-            () => remote.Status.Newest is { } newest ? (time.GetUtcNow() - newest.TakenAt).TotalSeconds : double.NaN,
-            "s", "Age of the newest confirmed remote copy.");
-        _remoteMeter.CreateObservableGauge("healthy",
-            () => Freshness.Evaluate(remote, options.Value.EffectiveMaxAge, time.GetUtcNow()).IsFresh ? 1 : 0,
+        _remoteMeter.CreateObservableCounter("uploads", () => shipping.Status.Uploads, "{object}", "Objects confirmed in the store.");
+        _remoteMeter.CreateObservableCounter("upload_failures", () => shipping.Status.Failures, "{pass}", "Shipping passes that failed.");
+        _remoteMeter.CreateObservableGauge("healthy", () => Lag() <= options.Value.EffectiveMaxAge.TotalSeconds ? 1 : 0,
             description: "1 while the remote part of /healthz is fine, else 0.");
-        _remoteMeter.CreateObservableGauge("last_upload_duration", () => remote.Status.LastDuration?.TotalSeconds ?? double.NaN, "s",
-            "Time the last upload and its confirmation took.");
+        _remoteMeter.CreateObservableGauge("lag", Lag, "s", "How long the oldest commit not yet in the store has waited.");
+        _remoteMeter.CreateObservableGauge("first_recoverable",
+            () => shipping.Status.FirstRecoverable?.ToUnixTimeMilliseconds() / 1000.0 ?? double.NaN, "s", "The first instant a restore can reach.");
+
+        double Lag() => shipping.Status.Lag(time.GetUtcNow()).TotalSeconds;
     }
 
     public void Dispose()

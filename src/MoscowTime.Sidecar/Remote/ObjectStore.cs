@@ -84,21 +84,6 @@ public sealed class ObjectStore : IDisposable
         return string.Equals(response.ETag?.Trim('"'), digests.Md5Hex, StringComparison.OrdinalIgnoreCase);
     }
 
-    /// <summary>The checksum recorded on the object, or null when there is no such object.</summary>
-    /// <returns>Exists is false for a missing object; Sha256 is null when the object carries none.</returns>
-    public async Task<(bool Exists, string? Sha256)> HeadAsync(string name, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var head = await _client.GetObjectMetadataAsync(Location.Bucket, Location.KeyFor(name), cancellationToken);
-            return (true, Recorded(head.Metadata));
-        }
-        catch (AmazonS3Exception ex) when (ex.StatusCode == HttpStatusCode.NotFound && ex.ErrorCode is "NotFound" or "NoSuchKey" or null)
-        {
-            return (false, null);
-        }
-    }
-
     /// <summary>Downloads the object to <paramref name="path"/>, hashing what arrives.</summary>
     /// <returns>The SHA-256 of the bytes received and the one recorded in the metadata (null when none).</returns>
     public Task<(string Received, string? Recorded)> DownloadAsync(string name, string path, CancellationToken cancellationToken) =>

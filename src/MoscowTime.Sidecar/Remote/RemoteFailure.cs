@@ -20,7 +20,7 @@ public static class RemoteFailure
         return exception switch
         {
             null => "unknown error",
-            RemoteMismatchException => exception.Message,
+            RemoteMismatchException or Backups.BackupFailedException => exception.Message,
             AmazonS3Exception { ErrorCode: "NoSuchBucket" } =>
                 $"bucket '{location.Bucket}' does not exist at {store} (NoSuchBucket): create it or correct Backup:Remote:Url",
             AmazonServiceException { StatusCode: HttpStatusCode.Forbidden } denied =>
