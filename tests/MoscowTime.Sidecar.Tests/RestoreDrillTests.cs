@@ -91,7 +91,7 @@ public sealed class RestoreDrillTests : IAsyncLifetime, IDisposable
     {
         _store.Server.Stop();
         await using var sidecar = await SidecarHost.StartAsync(Database, Backups, _time, _store.Args());
-        await sidecar.UntilRemoteAsync(s => s.Failed >= 1, "a failed shipping pass");
+        await sidecar.UntilShippedAsync(s => s.Failures >= 1, "a failed shipping pass");
         _time.Advance(TimeSpan.FromSeconds(5));
 
         var (_, body) = await sidecar.GetJsonAsync("/healthz");

@@ -12,17 +12,16 @@ namespace MoscowTime.Sidecar.Restore;
 /// visit count not above the live one. Reads only: the store gets no write request from here.
 /// </summary>
 public sealed partial class RestoreDrill(RemoteHistory history, DrillStatus status, IOptions<RemoteOptions> remote,
-    IOptions<BackupOptions> options, TimeProvider time, ILogger<RestoreDrill> logger,
-    [FromKeyedServices(BackupState.Remote)] BackupState? shipping = null) : BackgroundService
+    IOptions<BackupOptions> options, ShippingState shipping, TimeProvider time, ILogger<RestoreDrill> logger) : BackgroundService
 {
-    /// <summary>How often the first drill looks whether the store has answered a pass yet.</summary>
+    /// <summary>How often the first drill looks whether the shipper has a chain in the store yet.</summary>
     private static readonly TimeSpan FirstDrillPoll = TimeSpan.FromSeconds(1);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // The first drill waits for the store to answer a shipping pass: before, it could only fail, and it would add
+        // The first drill waits for the shipper's chain to be in the store: before, it could only fail, and it would add
         // its requests to a store that is refusing or failing the sidecar's own.
-        while (shipping?.Status is { Taken: 0, Skipped: 0 })
+        while (shipping.Status.Chain is null)
         {
             await Task.Delay(FirstDrillPoll, time, stoppingToken);
         }
