@@ -141,6 +141,46 @@ public sealed class ShippingTests(ITestOutputHelper output) : IAsyncLifetime, ID
     }
 
     [Fact]
+    public async Task The_sidecar_down_while_the_wal_restarts_a_new_chain_starts_and_restores_after_it_are_exact()
+    {
+        await using var web = await Apps.StartWebAsync(Database);
+        await using (var first = await StartSidecarAsync())
+        {
+            await UntilSnapshotAsync();
+            first.Process.Kill();
+        }
+
+        var outageStarted = DateTimeOffset.UtcNow;
+        var generation = WalSalts();
+        await using (var journal = VisitJournal.Start(web.BaseAddress!, TimeSpan.FromSeconds(60)))
+        {
+            // The web app's own checkpoints restart the WAL once it passes its autocheckpoint size.
+            await Poll.UntilAsync(() => WalSalts() != generation, Patience, "the WAL to restart with the sidecar down", journal.ToString);
+        }
+
+        await using var sidecar = await StartSidecarAsync();
+        await Poll.UntilAsync(() => Snapshots().Count == 2, Patience, "a new chain after the restart", () => string.Join(", ", Snapshots()));
+        await using (var journal = VisitJournal.Start(web.BaseAddress!, TimeSpan.FromSeconds(2), perSecond: 10))
+        {
+            await journal.StopAsync();
+        }
+
+        await UntilCaughtUpAsync(sidecar);
+        using var client = new HttpClient { BaseAddress = web.BaseAddress };
+        var stored = (await client.GetFromJsonAsync<JsonElement>("/visits")).GetProperty("visits").GetInt64();
+        var now = _dir.File("now.db");
+        var (code, text) = await RestoreAsync("--as-of", Iso(DateTimeOffset.UtcNow), "--output", now);
+        Assert.True(code == 0, text);
+        Assert.Equal(stored, Databases.StoredVisits(now));
+
+        // An instant of the outage: the frames were checkpointed unshipped, so it restores only up to the last shipped commit.
+        var inGap = _dir.File("gap.db");
+        (code, text) = await RestoreAsync("--as-of", Iso(outageStarted.AddSeconds(1)), "--output", inGap);
+        Assert.True(code == 0, text);
+        Assert.True(Databases.StoredVisits(inGap) == 0, $"nothing was visited before the outage, and nothing of it was shipped: {text}");
+    }
+
+    [Fact]
     public async Task An_idle_pod_sends_nothing_from_a_minute_after_its_last_visit()
     {
         await using var web = await Apps.StartWebAsync(Database);
@@ -162,6 +202,18 @@ public sealed class ShippingTests(ITestOutputHelper output) : IAsyncLifetime, ID
     public async Task DisposeAsync() => await _store.DisposeAsync();
 
     public void Dispose() => _dir.Dispose();
+
+    private static string Iso(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    private IReadOnlyList<string> Snapshots() => [.. _store.Keys(PodFolder).Where(key => key.EndsWith("/snapshot.db", StringComparison.Ordinal))];
+
+    /// <summary>The WAL header's salts (bytes 16-23): new at every restart of the WAL.</summary>
+    private string WalSalts()
+    {
+        using var wal = new FileStream(Database + "-wal", FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        var header = new byte[24];
+        return wal.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) == header.Length ? Convert.ToHexString(header, 16, 8) : "";
+    }
 
     private static void AssertBetween(long actual, long least, long most, string what) =>
         Assert.True(actual >= least && actual <= most, $"{what} is {actual}, not between {least} (acknowledged) and {most} (sent)");
