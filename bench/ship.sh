@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Continuous shipping benchmark (Release, everything on 127.0.0.1, s3rver as the store behind a
+# counting HTTP hop):
+#  1. lag (moscowtime_backup_remote_lag_seconds sampled every 100 ms; it counts from when the sidecar
+#     first read a commit, at most Backup__Remote__SyncInterval after it), requests to the store,
+#     bytes shipped per visit and sidecar CPU, idle (from a minute after the last visit) and at 1, 10
+#     and 100 visits/s;
+#  2. the largest WAL while the sidecar is down under 100 visits/s;
+#  3. sidecar peak RSS shipping a 1 MiB and a 10 MiB database, and `restore --as-of` of each:
+#     time and peak RSS.
+# Usage: bench/ship.sh [seconds per rate, default 60] [seconds with the sidecar down, default 600]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds=${1:-60}
+down_seconds=${2:-600}
+web_port=18095
+sidecar_port=18096
+store_port=18097
+hop_port=18098
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bench_setup moscowtime-ship-bench
+need sqlite3 node
+s3rver=.tools/node_modules/s3rver/bin/s3rver.js
+[ -f "$s3rver" ] || { echo "bench: s3rver missing; install with: npm install --prefix .tools s3rver@3.7.1" >&2; exit 1; }
+
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "building Release..."
+dotnet build -c Release -v quiet -nologo src/MoscowTime.Web >/dev/null
+dotnet build -c Release -v quiet -nologo src/MoscowTime.Sidecar >/dev/null
+web_dll=src/MoscowTime.Web/bin/Release/net10.0/MoscowTime.Web.dll
+sidecar_dll=src/MoscowTime.Sidecar/bin/Release/net10.0/MoscowTime.Sidecar.dll
+quiet=(--Logging:LogLevel:Default=Warning --Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning)
+
+node "$s3rver" --directory "$work/s3" --address 127.0.0.1 --port "$store_port" --silent --configure-bucket backups >/dev/null &
+pids+=($!)
+node bench/ship-tools.js count "$hop_port" "$store_port" "$work/requests" &
+pids+=($!)
+sleep 1
+
+remote=(--AWS_ACCESS_KEY_ID=S3RVER --AWS_SECRET_ACCESS_KEY=bench "--Backup:Remote:Url=s3://backups/bench"
+  "--Backup:Remote:Endpoint=http://127.0.0.1:$hop_port" --Backup:Remote:PodName=moscow-time-0)
+
+start_web() { # database
+  dotnet "$web_dll" --urls "http://127.0.0.1:$web_port" --Visits:DatabasePath="$1" --POD_NAME=moscow-time-0 "${quiet[@]}" &
+  web_pid=$!
+  pids+=("$web_pid")
+  wait_for "http://127.0.0.1:$web_port/readyz" >/dev/null
+}
+
+start_sidecar() { # database
+  dotnet "$sidecar_dll" --urls "http://127.0.0.1:$sidecar_port" --Backup:DatabasePath="$1" --Backup:Directory="$(dirname "$1")/backups" \
+    --Backup:Interval=00:05:00 "${remote[@]}" "${quiet[@]}" &
+  sidecar_pid=$!
+  pids+=("$sidecar_pid")
+  wait_for "http://127.0.0.1:$sidecar_port/livez" >/dev/null
+}
+
+stop() { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+requests() { awk '{ s += $2 } END { print s + 0 }' "$work/requests" 2>/dev/null || echo 0; }
+puts() { awk '$1 == "PUT" { print $2 } END { if (!NR) print 0 }' "$work/requests" 2>/dev/null | tail -1; }
+stored_bytes() { find "$work/s3" -name '*._S3rver_object' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }'; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+visits() { curl -fs "http://127.0.0.1:$web_port/visits" | sed -E 's/.*"visits":([0-9]+).*/\1/'; }
+
+lag_samples() { # seconds file: lag every 100 ms
+  local end=$(($(date +%s) + $1))
+  : >"$2"
+  while [ "$(date +%s)" -lt "$end" ]; do
+    metric moscowtime_backup_remote_lag_seconds "$(curl -fs "http://127.0.0.1:$sidecar_port/metrics")" >>"$2" || true
+    sleep 0.1
+  done
+}
+
+percentile() { # p file
+  sort -g "$2" | awk -v p="$1" '{ v[NR] = $1 } END { if (!NR) { print "-"; exit } i = int(NR * p / 100 + 0.999); if (i < 1) i = 1; printf "%.2f", v[i] }'
+}
+
+rss_peak_mib() { # pid seconds
+  local end=$(($(date +%s) + $2)) peak=0 rss
+  while [ "$(date +%s)" -lt "$end" ]; do
+    rss=$(awk '/VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0)
+    [ "${rss:-0}" -gt "$peak" ] && peak=$rss
+    sleep 0.2
+  done
+  echo $((peak / 1024))
+}
+
+# --- 1. lag, requests, bytes and CPU by rate -----------------------------------------------------
+database=$work/rates/visits.db
+mkdir -p "$(dirname "$database")"
+start_web "$database"
+curl -fs -o /dev/null "http://127.0.0.1:$web_port/"
+start_sidecar "$database"
+echo "a minute for the first snapshot and quiet..."
+sleep 60
+rows=()
+for rate in 0 1 10 100; do
+  echo "measuring $rate visits/s for ${seconds}s..."
+  r0=$(requests); p0=$(puts); b0=$(stored_bytes); c0=$(cpu_ticks "$sidecar_pid"); v0=$(visits)
+  lag_samples "$seconds" "$work/lag-$rate" &
+  sampler=$!
+  if [ "$rate" -gt 0 ]; then node bench/ship-tools.js pace "http://127.0.0.1:$web_port/" "$rate" "$seconds" >/dev/null; else sleep "$seconds"; fi
+  wait "$sampler"
+  sleep 2 # the last commits' segment
+  r1=$(requests); p1=$(puts); b1=$(stored_bytes); c1=$(cpu_ticks "$sidecar_pid"); v1=$(visits)
+  rows+=("$(awk -v rate="$rate" -v s="$seconds" -v r=$((r1 - r0)) -v p=$((p1 - p0)) -v b=$((b1 - b0)) -v c=$((c1 - c0)) -v v=$((v1 - v0)) \
+    -v p50="$(percentile 50 "$work/lag-$rate")" -v p99="$(percentile 99 "$work/lag-$rate")" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { printf "%-14s %8s %8s %10.0f %10.0f %12s %12.1f", rate " visits/s", p50, p99, r * 3600 / s, p * 3600 / s, (v ? sprintf("%.0f", b / v) : "-"), c / hz * 3600 / s }')")
+done
+shipping_rss=$(rss_peak_mib "$sidecar_pid" 1)
+
+# --- 2. the WAL with the sidecar down ------------------------------------------------------------
+echo "the sidecar down for ${down_seconds}s under 100 visits/s..."
+kill -KILL "$sidecar_pid"; wait "$sidecar_pid" 2>/dev/null || true
+node bench/ship-tools.js pace "http://127.0.0.1:$web_port/" 100 "$down_seconds" >/dev/null &
+pacer=$!
+wal_peak=0
+while kill -0 "$pacer" 2>/dev/null; do
+  size=$(stat -c %s "$database-wal" 2>/dev/null || echo 0)
+  [ "$size" -gt "$wal_peak" ] && wal_peak=$size
+  sleep 0.05
+done
+start_sidecar "$database"
+catch_up_start=$(now_ms)
+until [ "$(metric moscowtime_backup_remote_lag_seconds "$(curl -fs "http://127.0.0.1:$sidecar_port/metrics")")" = 0 ]; do sleep 0.1; done
+catch_up_ms=$(($(now_ms) - catch_up_start))
+stop "$sidecar_pid"; stop "$web_pid"
+
+# --- 3. memory and restore by database size ------------------------------------------------------
+sizes=()
+for mib in 1 10; do
+  echo "a ${mib} MiB database: shipping at 10 visits/s, then restore --as-of..."
+  database=$work/db-$mib/visits.db
+  mkdir -p "$(dirname "$database")"
+  start_web "$database"
+  curl -fs -o /dev/null "http://127.0.0.1:$web_port/"
+  stop "$web_pid"
+  sqlite3 "$database" >/dev/null <<SQL
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $((mib * 38500)))
+INSERT OR IGNORE INTO visit_hours (hour, visits)
+  SELECT strftime('%Y-%m-%d %H:00', '1980-01-01', '+' || i || ' hours'), 1 + abs(random()) % 5000 FROM n;
+PRAGMA wal_checkpoint(TRUNCATE);
+SQL
+  start_web "$database"
+  start_sidecar "$database"
+  node bench/ship-tools.js pace "http://127.0.0.1:$web_port/" 10 30 >/dev/null &
+  peak=$(rss_peak_mib "$sidecar_pid" 30)
+  wait $!
+  sleep 2
+  stop "$sidecar_pid"; stop "$web_pid"
+  out=$work/db-$mib/restored.db
+  /usr/bin/time -f '%e %M' -o "$work/time-$mib" dotnet "$sidecar_dll" restore --Backup:DatabasePath="$database" \
+    --Backup:Directory="$(dirname "$database")/backups" "${remote[@]}" "${quiet[@]}" \
+    --as-of "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --output "$out" >/dev/null
+  read -r elapsed max_kib <"$work/time-$mib"
+  sizes+=("$(printf '%-14s %10s %14s %12s %14s' "${mib} MiB" "$(($(stat -c %s "$database") / 1024))" "$peak" "$elapsed" $((max_kib / 1024)))")
+done
+
+printf '\n%-40s %s at start, %s at end (other processes skew every figure)\n' "load average (1, 5, 15 min)" "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf '\n%-14s %8s %8s %10s %10s %12s %12s\n' "load" "lag p50" "lag p99" "requests/h" "PUTs/h" "bytes/visit" "CPU s/h"
+printf '%s\n' "${rows[@]}"
+printf '\n%-40s %s MiB\n' "sidecar peak RSS, shipping (step 1)" "$shipping_rss"
+printf '%-40s %s KiB (web wal_autocheckpoint alone)\n' "largest WAL, sidecar down ${down_seconds}s" $((wal_peak / 1024))
+printf '%-40s %s ms\n' "catching up after it" "$catch_up_ms"
+printf '\n%-14s %10s %14s %12s %14s\n' "database" "KiB" "ship RSS MiB" "restore s" "restore MiB"
+printf '%s\n' "${sizes[@]}"
