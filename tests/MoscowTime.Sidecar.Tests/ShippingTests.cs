@@ -96,7 +96,7 @@ public sealed class ShippingTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task An_idle_pod_sends_no_request_at_all_and_the_next_commit_costs_one_PUT()
+    public async Task An_idle_pod_sends_no_write_request_at_all_and_the_next_commit_costs_one_PUT()
     {
         await using var proxy = await S3FaultProxy.StartAsync(_store.Server.Endpoint);
         Commit(5);
@@ -110,9 +110,11 @@ public sealed class ShippingTests : IAsyncLifetime, IDisposable
             await Task.Delay(5);
         }
 
-        Assert.Equal(requests, proxy.Requests);
+        // Reads are the restore drill's, which may run meanwhile; writes are what an idle pod must not send.
+        Assert.Empty(Writes(proxy.Log.Skip(requests)));
+        requests = proxy.Requests;
         await CommitAndShipAsync(sidecar, 1);
-        Assert.Equal(["PUT"], proxy.Log.Skip(requests).Select(request => request.Split(' ')[0]));
+        Assert.Equal(["PUT"], Writes(proxy.Log.Skip(requests)));
     }
 
     [Fact]
@@ -322,4 +324,7 @@ public sealed class ShippingTests : IAsyncLifetime, IDisposable
     /// <param name="args">After the remote settings, so they can override them (an endpoint through a proxy).</param>
     private Task<SidecarHost> StartAsync(params string[] args) =>
         SidecarHost.StartAsync(Database, Backups, _time, [.. _store.Args(), "--Backup:Remote:SyncInterval=00:00:00.100", .. args]);
+
+    private static List<string> Writes(IEnumerable<string> log) =>
+        [.. log.Select(request => request.Split(' ')[0]).Where(method => method is not ("GET" or "HEAD"))];
 }
