@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using MoscowTime.Sidecar.Backups;
@@ -40,13 +41,13 @@ internal sealed class RemoteStore : IAsyncDisposable
     ];
 
     /// <summary>The product's own client, to put objects as the sidecar would (or would not).</summary>
-    public ObjectStore Client(string pod = Pod) => new(new RemoteOptions
+    public ObjectStore Client(string pod = Pod) => new(Options.Create(new RemoteOptions
     {
         Url = $"s3://{S3Server.Bucket}/{Prefix}",
         Endpoint = Server.Endpoint,
         PodName = pod,
         AttemptTimeout = TimeSpan.FromSeconds(10),
-    }, new ConfigurationBuilder().AddCommandLine(Args()).Build());
+    }), new ConfigurationBuilder().AddCommandLine(Args()).Build(), TimeProvider.System, NullLogger<ObjectStore>.Instance);
 
     /// <summary>Uploads a file as a confirmed backup of <paramref name="pod"/>: SHA-256 in its metadata.</summary>
     public async Task PutBackupAsync(string file, string? name = null, string pod = Pod)

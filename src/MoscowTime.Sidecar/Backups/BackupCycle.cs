@@ -38,13 +38,7 @@ public sealed partial class BackupCycle : IDisposable
     public BackupCycle(IOptions<BackupOptions> options, BackupCatalog catalog, LiveDatabase live, SnapshotTaker taker,
         BackupState state, TimeProvider time, ILogger<BackupCycle> logger)
     {
-        _options = options.Value;
-        _catalog = catalog;
-        _live = live;
-        _taker = taker;
-        _state = state;
-        _time = time;
-        _logger = logger;
+        (_options, _catalog, _live, _taker, _state, _time, _logger) = (options.Value, catalog, live, taker, state, time, logger);
         _pipeline = Retries.Create(_options.AttemptTimeout, FirstRetryDelay, IsTransient, time, arguments =>
             LogRetrying(logger, arguments.AttemptNumber + 1, arguments.RetryDelay.TotalMilliseconds, Describe(arguments.Outcome.Exception)));
     }

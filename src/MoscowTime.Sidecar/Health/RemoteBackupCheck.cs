@@ -40,5 +40,4 @@ public sealed class RemoteBackupCheck(ShippingState state, IOptions<RemoteOption
                 : $"commits first seen {lag.TotalSeconds:F0} s ago are on their way to {state.Location}{error}";
         return Task.FromResult(new HealthCheckResult(lag <= maxAge ? HealthStatus.Healthy : HealthStatus.Unhealthy, reason, data: data!));
     }
-
 }

@@ -1,16 +1,15 @@
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 using MoscowTime.Sidecar.Apis;
 using MoscowTime.Sidecar.Backups;
 using MoscowTime.Sidecar.Health;
 using MoscowTime.Sidecar.Remote;
+using MoscowTime.Sidecar.Restore;
 
 namespace MoscowTime.Sidecar.Hosting;
 
 public static class RemoteBackupRegistration
 {
     /// <summary>
-    /// Continuous shipping, its health check and loop, when <c>Backup:Remote:Url</c> is set. Call before the
+    /// Continuous shipping and the restore drill, their loops, state and health checks, when <c>Backup:Remote:Url</c> is set. Call before the
     /// local backup worker is registered: hosted services stop in reverse order, and the final
     /// shipment must follow the final backup, which waits for the web app's last commits.
     /// </summary>
@@ -23,10 +22,15 @@ public static class RemoteBackupRegistration
             return builder;
         }
 
-        services.AddSingleton(sp => new ObjectStore(sp.GetRequiredService<IOptions<RemoteOptions>>().Value, sp.GetRequiredService<IConfiguration>()));
+        services.AddSingleton<ObjectStore>();
         services.AddSingleton<ShippingState>();
         services.AddHostedService<WalShipper>();
-        services.AddHealthChecks().AddCheck<RemoteBackupCheck>("remote", tags: [HealthApi.BackupTag]);
+        services.AddSingleton<RemoteHistory>();
+        services.AddSingleton<DrillStatus>();
+        services.AddHostedService<RestoreDrill>();
+        services.AddHealthChecks()
+            .AddCheck<RemoteBackupCheck>("remote", tags: [HealthApi.BackupTag])
+            .AddCheck<RestoreDrillCheck>("restore-drill", tags: [HealthApi.BackupTag]);
         return builder;
     }
 }

@@ -25,7 +25,6 @@ public static class SidecarServices
         services.AddSingleton<SnapshotTaker>();
         services.AddSingleton<BackupCycle>();
         builder.AddRemoteBackups();
-        builder.AddRestoreDrill();
         // A singleton as well as a hosted service, so that liveness can see whether its loop still runs.
         services.AddSingleton<BackupWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<BackupWorker>());

@@ -4,6 +4,9 @@ using Amazon;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
+using Microsoft.Extensions.Options;
+using MoscowTime.Sidecar.Backups;
+using Polly;
 
 namespace MoscowTime.Sidecar.Remote;
 
@@ -17,7 +20,7 @@ public sealed record FileDigests(string Sha256, string Md5Hex, string Md5Base64)
 /// The few S3 calls remote backups make, on this pod's folder only. Each call is one attempt: the
 /// SDK's own retries are off, so that <see cref="Backups.Retries"/> decides, on the injected clock.
 /// </summary>
-public sealed class ObjectStore : IDisposable
+public sealed partial class ObjectStore : IDisposable
 {
     /// <summary>User metadata (<c>x-amz-meta-sha256</c>): the SHA-256 of the local file, in hex.</summary>
     public const string ChecksumKey = "sha256";
@@ -29,10 +32,15 @@ public sealed class ObjectStore : IDisposable
     private const int BufferBytes = 81920;
 
     private readonly AmazonS3Client _client;
+    private readonly RemoteOptions _options;
 
     /// <param name="configuration">Where static keys come from, when there are any; see <see cref="Credentials"/>.</param>
-    public ObjectStore(RemoteOptions options, IConfiguration configuration)
+    public ObjectStore(IOptions<RemoteOptions> remote, IConfiguration configuration, TimeProvider time, ILogger<ObjectStore> logger)
     {
+        var options = _options = remote.Value;
+        Retrying = Retries.Create(options.AttemptTimeout, options.RetryDelay, RemoteFailure.IsTransient, time, arguments =>
+            LogRetrying(logger, arguments.AttemptNumber + 1, arguments.RetryDelay.TotalMilliseconds, Describe(arguments.Outcome.Exception)));
+        Once = new ResiliencePipelineBuilder { TimeProvider = time }.AddTimeout(options.AttemptTimeout).Build();
         Location = RemoteLocation.From(options);
         var config = new AmazonS3Config
         {
@@ -60,6 +68,15 @@ public sealed class ObjectStore : IDisposable
 
     public RemoteLocation Location { get; }
 
+    /// <summary>One line an operator can act on; see <see cref="RemoteFailure"/>.</summary>
+    public string Describe(Exception? exception) => RemoteFailure.Describe(exception, _options, Location);
+
+    /// <summary>How requests are made: retried while what failed passes by itself, each attempt within Backup:Remote:AttemptTimeout.</summary>
+    public ResiliencePipeline Retrying { get; }
+
+    /// <summary>One attempt within Backup:Remote:AttemptTimeout: at shutdown, and for a delete that restore can do without.</summary>
+    public ResiliencePipeline Once { get; }
+
     /// <param name="content">Sent from its start and left open, so that a retry sends the same bytes.</param>
     /// <param name="digests">Of <paramref name="content"/>: the SHA-256 goes into the metadata, the MD5 into Content-MD5.</param>
     /// <returns>True when the store's ETag for the object is the MD5 of what was sent.</returns>
@@ -84,23 +101,15 @@ public sealed class ObjectStore : IDisposable
         return string.Equals(response.ETag?.Trim('"'), digests.Md5Hex, StringComparison.OrdinalIgnoreCase);
     }
 
-    /// <summary>Downloads the object to <paramref name="path"/>, hashing what arrives.</summary>
+    /// <summary>Downloads the object to <paramref name="path"/>, then hashes the file.</summary>
     /// <returns>The SHA-256 of the bytes received and the one recorded in the metadata (null when none).</returns>
     public Task<(string Received, string? Recorded)> DownloadAsync(string name, string path, CancellationToken cancellationToken) =>
         ReadAsync(name, async body =>
         {
-            await using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, BufferBytes, useAsync: true);
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            var buffer = new byte[BufferBytes];
-            int read;
-            while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
-            {
-                hash.AppendData(buffer, 0, read);
-                await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-            }
-
-            await file.FlushAsync(cancellationToken);
-            return Convert.ToHexStringLower(hash.GetHashAndReset());
+            await using var file = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None, BufferBytes, useAsync: true);
+            await body.CopyToAsync(file, cancellationToken);
+            file.Position = 0;
+            return Convert.ToHexStringLower(await SHA256.HashDataAsync(file, cancellationToken));
         }, cancellationToken);
 
     /// <summary>Reads the stored object back and hashes it, without keeping it.</summary>
@@ -188,4 +197,7 @@ public sealed class ObjectStore : IDisposable
     }
 
     private static string? Recorded(MetadataCollection metadata) => metadata[ChecksumKey] is { Length: > 0 } sha256 ? sha256 : null;
+
+    [LoggerMessage(LogLevel.Warning, "Asking the store again (attempt {Attempt}) in {DelayMs:F0} ms: {Reason}")]
+    private static partial void LogRetrying(ILogger logger, int attempt, double delayMs, string reason);
 }

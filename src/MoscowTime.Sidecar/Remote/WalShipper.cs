@@ -16,7 +16,8 @@ namespace MoscowTime.Sidecar.Remote;
 /// Registered before the local backup worker, so the host stops it after that worker's final pass, which waits for the
 /// web app's last commits: the stop then ships what is left, one attempt per request, within the grace period.
 /// </remarks>
-public sealed partial class WalShipper : BackgroundService
+public sealed partial class WalShipper(ObjectStore store, BackupCatalog catalog, IOptions<RemoteOptions> remote, IOptions<BackupOptions> backup,
+    ShippingState state, TimeProvider time, ILogger<WalShipper> logger) : BackgroundService
 {
     /// <summary>Past this many frames the sidecar checkpoints what it shipped (1 MiB at 4 KiB pages); the web app's own bound is 512.</summary>
     public const int CheckpointFrames = 256;
@@ -27,18 +28,12 @@ public sealed partial class WalShipper : BackgroundService
     /// <summary>How often a snapshot is copied again when the WAL restarts during the copy, before the pass gives up.</summary>
     private const int SnapshotAttempts = 3;
 
-    private readonly ObjectStore _store;
-    private readonly BackupCatalog _catalog;
-    private readonly RemoteOptions _options;
-    private readonly string _database;
-    private readonly SnapshotTaker _taker;
-    private readonly BackupCatalog _snapshots;
-    private readonly LiveDatabase _live;
-    private readonly ShippingState _state;
-    private readonly TimeProvider _time;
-    private readonly ILogger<WalShipper> _logger;
-    private readonly ResiliencePipeline _pipeline;
-    private readonly ResiliencePipeline _once;
+    private readonly RemoteOptions _options = remote.Value;
+    private readonly string _database = backup.Value.DatabasePath;
+
+    /// <summary>Snapshots are copied beside the backups under a name of their own, so the local loop neither lists nor prunes them.</summary>
+    private readonly BackupCatalog _snapshots = new(backup.Value.Directory, "shipping.db");
+    private readonly LiveDatabase _live = new(backup.Value.DatabasePath);
     private string? _reportedError;
 
     /// <summary>The chain being continued; null until one is found or started, and again once its place is lost.</summary>
@@ -60,34 +55,21 @@ public sealed partial class WalShipper : BackgroundService
     private DateTime? _checkpointed;
     private DateTimeOffset? _prunedAt;
 
-    public WalShipper(ObjectStore store, BackupCatalog catalog, IOptions<RemoteOptions> options, IOptions<BackupOptions> backup,
-        ShippingState state, TimeProvider time, ILogger<WalShipper> logger)
-    {
-        (_store, _catalog, _options, _database, _state, _time, _logger) = (store, catalog, options.Value, backup.Value.DatabasePath, state, time, logger);
-        // Snapshots are copied beside the backups under a name of their own, so the local loop neither lists nor prunes them.
-        _snapshots = new BackupCatalog(backup.Value.Directory, "shipping.db");
-        _taker = new SnapshotTaker(_snapshots, time);
-        _live = new LiveDatabase(_database);
-        _pipeline = Retries.Create(_options.AttemptTimeout, _options.RetryDelay, RemoteFailure.IsTransient, time, arguments =>
-            LogRetrying(logger, arguments.AttemptNumber + 1, arguments.RetryDelay.TotalMilliseconds, Describe(arguments.Outcome.Exception)));
-        _once = new ResiliencePipelineBuilder { TimeProvider = time }.AddTimeout(_options.AttemptTimeout).Build();
-    }
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        LogStarted(_logger, _state.Location, _options.Endpoint ?? "AWS S3", _options.SyncInterval, _options.Window);
+        LogStarted(logger, state.Location, _options.Endpoint ?? "AWS S3", _options.SyncInterval, _options.Window);
         if (!string.IsNullOrWhiteSpace(_options.Retain))
         {
-            LogRetainIgnored(_logger, _options.Retain);
+            LogRetainIgnored(logger, _options.Retain);
         }
 
-        using var timer = new PeriodicTimer(_options.SyncInterval, _time);
+        using var timer = new PeriodicTimer(_options.SyncInterval, time);
         try
         {
             do
             {
                 // Blocking file reads and a snapshot's copy: a pool thread of its own, not a fake clock's Advance.
-                await Task.Run(() => PassAsync(_pipeline, stoppingToken), CancellationToken.None);
+                await Task.Run(() => PassAsync(store.Retrying, stoppingToken), CancellationToken.None);
             }
             while (await timer.WaitForNextTickAsync(stoppingToken));
         }
@@ -103,11 +85,11 @@ public sealed partial class WalShipper : BackgroundService
         await base.StopAsync(cancellationToken);
         try
         {
-            await PassAsync(_once, cancellationToken);
+            await PassAsync(store.Once, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            LogNoFinalPass(_logger);
+            LogNoFinalPass(logger);
         }
     }
 
@@ -122,9 +104,9 @@ public sealed partial class WalShipper : BackgroundService
         try
         {
             await ShipAsync(pipeline, cancellationToken);
-            if (_reportedError is not null && _state.Status.LastError is null)
+            if (_reportedError is not null && state.Status.LastError is null)
             {
-                LogRecovered(_logger, _state.Location);
+                LogRecovered(logger, state.Location);
                 _reportedError = null;
             }
         }
@@ -134,26 +116,21 @@ public sealed partial class WalShipper : BackgroundService
         }
         catch (Exception ex)
         {
-            var reason = Describe(ex);
-            _state.Update(s => s with { LastError = reason, LastErrorAt = _time.GetUtcNow(), Failures = s.Failures + 1 });
+            var reason = store.Describe(ex);
+            state.Update(s => s with { LastError = reason, LastErrorAt = time.GetUtcNow(), Failures = s.Failures + 1 });
             if (reason != _reportedError)
             {
-                LogFailed(_logger, reason);
+                LogFailed(logger, reason);
                 _reportedError = reason;
             }
         }
     }
-
-    private string Describe(Exception? exception) => RemoteFailure.Describe(exception, _options, _store.Location);
 
     [LoggerMessage(LogLevel.Information, "Shipping every commit to {Location} ({Endpoint}) within {SyncInterval}, restorable for {Window}")]
     private static partial void LogStarted(ILogger logger, string location, string endpoint, TimeSpan syncInterval, TimeSpan window);
 
     [LoggerMessage(LogLevel.Warning, "Backup:Remote:Retain ({Retain}) is ignored; Backup:Remote:Window replaces it")]
     private static partial void LogRetainIgnored(ILogger logger, string retain);
-
-    [LoggerMessage(LogLevel.Warning, "Shipping attempt {Attempt} follows in {DelayMs:F0} ms: {Reason}")]
-    private static partial void LogRetrying(ILogger logger, int attempt, double delayMs, string reason);
 
     [LoggerMessage(LogLevel.Error, "Shipping failed: {Reason}. Commits wait and go up with the next pass")]
     private static partial void LogFailed(ILogger logger, string reason);
@@ -174,7 +151,7 @@ public sealed partial class WalShipper : BackgroundService
 
         if (_chain is null)
         {
-            _state.Update(s => s with { WaitingSince = s.WaitingSince ?? _time.GetUtcNow() });
+            state.Update(s => s with { WaitingSince = s.WaitingSince ?? time.GetUtcNow() });
             if (!_listed)
             {
                 await ResumeAsync(pipeline, cancellationToken);
@@ -187,7 +164,7 @@ public sealed partial class WalShipper : BackgroundService
             }
         }
 
-        var now = _time.GetUtcNow();
+        var now = time.GetUtcNow();
         var read = WriteAheadLog.ReadCommitted(_database, _position);
         if (read is WalRead.LostPlace && _checkpointed == File.GetLastWriteTimeUtc(_database) && WriteAheadLog.ReadCommitted(_database, null) is WalRead.Committed
             { Next: { } next } && next.Salt1 == _position!.Value.Salt1 + 1)
@@ -198,7 +175,7 @@ public sealed partial class WalShipper : BackgroundService
 
         if (read is not WalRead.Committed committed || committed.Commits.Count < _times.Count)
         {
-            LogLostPlace(_logger, _chain.Value.Folder, (read as WalRead.LostPlace)?.Reason ?? "the WAL holds fewer commits than were read");
+            LogLostPlace(logger, _chain.Value.Folder, (read as WalRead.LostPlace)?.Reason ?? "the WAL holds fewer commits than were read");
             _chain = null;
             await ShipAsync(pipeline, cancellationToken);
             return;
@@ -215,7 +192,7 @@ public sealed partial class WalShipper : BackgroundService
             return;
         }
 
-        _state.Update(s => s with { WaitingSince = s.WaitingSince ?? _times[0] });
+        state.Update(s => s with { WaitingSince = s.WaitingSince ?? _times[0] });
         if (now - _chain.Value.Start >= _options.SnapshotInterval)
         {
             await SnapshotAsync(pipeline, cancellationToken);
@@ -240,7 +217,7 @@ public sealed partial class WalShipper : BackgroundService
         {
             // The WAL may have restarted while the body was read: what was sent cannot be trusted.
             await TryDeleteAsync(name);
-            LogLostPlace(_logger, folder, lost.Reason);
+            LogLostPlace(logger, folder, lost.Reason);
             _chain = null;
             return;
         }
@@ -262,10 +239,10 @@ public sealed partial class WalShipper : BackgroundService
         for (var attempt = 1; attempt <= SnapshotAttempts; attempt++)
         {
             var before = Generation();
-            var outcome = await _taker.TakeAsync(_live, sameAs: null, cancellationToken);
+            var outcome = await new SnapshotTaker(_snapshots, time).TakeAsync(_live, sameAs: null, cancellationToken);
             if (outcome is not BackupOutcome.Kept kept)
             {
-                _state.Update(s => s with { WaitingSince = null });
+                state.Update(s => s with { WaitingSince = null });
                 return;
             }
 
@@ -286,7 +263,7 @@ public sealed partial class WalShipper : BackgroundService
                 (_position, _frames, _checkpointed) = (before, 0, null);
                 _times.Clear();
                 Confirmed(name, kept.SnapshotAt);
-                LogStartedChain(_logger, name, kept.File.Size);
+                LogStartedChain(logger, name, kept.File.Size);
             }
             finally
             {
@@ -314,8 +291,8 @@ public sealed partial class WalShipper : BackgroundService
         {
             _chain = (chain.Folder, chain.Start);
             (_position, _frames) = (last.Segment.End, last.Segment.To);
-            _state.Update(s => s with { WaitingSince = null, Chain = chain.Folder, LastObject = last.Stored.Name, LastShippedTime = last.Segment.LastCommit });
-            LogResumed(_logger, chain.Folder, last.Segment.To);
+            state.Update(s => s with { WaitingSince = null, Chain = chain.Folder, LastObject = last.Stored.Name, LastShippedTime = last.Segment.LastCommit });
+            LogResumed(logger, chain.Folder, last.Segment.To);
         }
     }
 
@@ -337,14 +314,14 @@ public sealed partial class WalShipper : BackgroundService
         }
         catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException)
         {
-            LogCheckpointFailed(_logger, _database, ex.Message);
+            LogCheckpointFailed(logger, _database, ex.Message);
         }
     }
 
     /// <summary>At most once per <see cref="PruneEvery"/>: deletes each chain whose next newer one starts before now − Window.</summary>
     private async Task PruneIfDueAsync(ResiliencePipeline pipeline, CancellationToken cancellationToken)
     {
-        var now = _time.GetUtcNow();
+        var now = time.GetUtcNow();
         if (now - _prunedAt < PruneEvery)
         {
             return;
@@ -360,28 +337,28 @@ public sealed partial class WalShipper : BackgroundService
             {
                 foreach (var stored in expired.Segments.Select(s => s.Stored).Prepend(expired.Snapshot).OfType<RemoteObject>())
                 {
-                    await pipeline.ExecuteAsync(async token => await _store.DeleteAsync(stored.Name, token), cancellationToken);
+                    await pipeline.ExecuteAsync(async token => await store.DeleteAsync(stored.Name, token), cancellationToken);
                 }
 
-                LogPruned(_logger, expired.Snapshot?.Name ?? expired.Folder, _options.Window);
+                LogPruned(logger, expired.Snapshot?.Name ?? expired.Folder, _options.Window);
             }
 
-            _state.Update(s => s with { FirstRecoverable = kept.Count > 0 ? kept[^1].Start : null });
+            state.Update(s => s with { FirstRecoverable = kept.Count > 0 ? kept[^1].Start : null });
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            LogPruneFailed(_logger, _store.Location.ToString(), Describe(ex));
+            LogPruneFailed(logger, store.Location.ToString(), store.Describe(ex));
         }
     }
 
     private async Task<IReadOnlyList<RemoteChain>> ListAsync(ResiliencePipeline pipeline, CancellationToken cancellationToken)
     {
-        var chains = RemoteChain.From(await pipeline.ExecuteAsync(async token => await _store.ListAsync(token), cancellationToken), _catalog);
-        _state.Update(s => s with { FirstRecoverable = chains.Count > 0 ? chains[^1].Start : null });
+        var chains = RemoteChain.From(await pipeline.ExecuteAsync(async token => await store.ListAsync(token), cancellationToken), catalog);
+        state.Update(s => s with { FirstRecoverable = chains.Count > 0 ? chains[^1].Start : null });
         return chains;
     }
 
-    private void Confirmed(string name, DateTimeOffset lastCommit) => _state.Update(s => s with
+    private void Confirmed(string name, DateTimeOffset lastCommit) => state.Update(s => s with
     {
         WaitingSince = null,
         Chain = _chain?.Folder,
@@ -399,18 +376,18 @@ public sealed partial class WalShipper : BackgroundService
         // For a single-part PUT without SSE-KMS or SSE-C, AWS S3, MinIO, R2, Ceph RGW and s3rver make the ETag the MD5 of
         // the bytes they stored, so an ETag equal to ours says the store holds them, and halves the bytes moved. Any other
         // ETag proves nothing either way (an SSE-KMS object's is not an MD5): the full read-back decides.
-        if (await pipeline.ExecuteAsync(async token => await _store.PutAsync(name, content, digests, token), cancellationToken))
+        if (await pipeline.ExecuteAsync(async token => await store.PutAsync(name, content, digests, token), cancellationToken))
         {
             return;
         }
 
         try
         {
-            var (received, stored) = await pipeline.ExecuteAsync(async token => await _store.ReadBackAsync(name, token), cancellationToken);
+            var (received, stored) = await pipeline.ExecuteAsync(async token => await store.ReadBackAsync(name, token), cancellationToken);
             if (received != digests.Sha256 || stored != digests.Sha256)
             {
                 throw new RemoteMismatchException(
-                    $"{_store.Location}{name} does not read back as sent: SHA-256 {received} stored, {digests.Sha256} sent " +
+                    $"{store.Location}{name} does not read back as sent: SHA-256 {received} stored, {digests.Sha256} sent " +
                     "(the store altered the object, or did not decode the upload); deleted, sent again next pass");
             }
         }
@@ -426,11 +403,11 @@ public sealed partial class WalShipper : BackgroundService
     {
         try
         {
-            await _once.ExecuteAsync(async token => await _store.DeleteAsync(name, token), CancellationToken.None);
+            await store.Once.ExecuteAsync(async token => await store.DeleteAsync(name, token), CancellationToken.None);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            LogDeleteFailed(_logger, name, Describe(ex));
+            LogDeleteFailed(logger, name, store.Describe(ex));
         }
     }
 

@@ -1,9 +1,7 @@
-using Microsoft.Extensions.Options;
 using MoscowTime.Sidecar.Backups;
 using MoscowTime.Sidecar.Files;
 using MoscowTime.Sidecar.Remote;
 using MoscowTime.Storage;
-using Polly;
 
 namespace MoscowTime.Sidecar.Restore;
 
@@ -31,31 +29,14 @@ public sealed class RemoteUnavailableException(string message, Exception inner) 
 /// the newest chain whose snapshot verifies, then its segments in order, each checked (SHA-256 against its metadata)
 /// before it is applied, up to the first damaged one. Objects are streamed to files: memory is one buffer.
 /// </summary>
-public sealed partial class RemoteHistory : IDisposable
+public sealed partial class RemoteHistory(ObjectStore store, BackupCatalog catalog, ILogger<RemoteHistory> logger)
 {
-    private readonly RemoteOptions _options;
-    private readonly BackupCatalog _catalog;
-    private readonly ILogger<RemoteHistory> _logger;
-    private readonly ObjectStore _store;
-    private readonly ResiliencePipeline _pipeline;
-
-    public RemoteHistory(IOptions<RemoteOptions> options, IConfiguration configuration, BackupCatalog catalog, TimeProvider time,
-        ILogger<RemoteHistory> logger)
-    {
-        _options = options.Value;
-        _catalog = catalog;
-        _logger = logger;
-        _store = new ObjectStore(_options, configuration);
-        _pipeline = Retries.Create(_options.AttemptTimeout, _options.RetryDelay, RemoteFailure.IsTransient, time, arguments =>
-            LogRetrying(logger, arguments.AttemptNumber + 1, arguments.RetryDelay.TotalMilliseconds, Describe(arguments.Outcome.Exception)));
-    }
-
-    public string Location => _store.Location.ToString();
+    public string Location => store.Location.ToString();
 
     /// <summary>This pod's chains, newest first; only those with a snapshot can be restored.</summary>
     /// <exception cref="RemoteUnavailableException">The store cannot be listed.</exception>
     public async Task<IReadOnlyList<RemoteChain>> ListAsync(CancellationToken cancellationToken) =>
-        [.. RemoteChain.From(await AskAsync(async token => await _store.ListAsync(token), cancellationToken), _catalog).Where(c => c.Snapshot is not null)];
+        [.. RemoteChain.From(await AskAsync(async token => await store.ListAsync(token), cancellationToken), catalog).Where(c => c.Snapshot is not null)];
 
     /// <summary>The newest state of the store that verifies (as of <paramref name="asOf"/>), restored under <paramref name="directory"/>.</summary>
     /// <exception cref="RemoteUnavailableException">The store cannot be listed or an object cannot be fetched.</exception>
@@ -99,7 +80,7 @@ public sealed partial class RemoteHistory : IDisposable
                     problem ??= check?.WhyNotUsable;
                 }
 
-                LogSkipped(_logger, snapshot.Key, problem);
+                LogSkipped(logger, snapshot.Key, problem);
                 damaged ??= snapshot.Key;
                 DurableFile.TryDelete(copy);
             }
@@ -112,8 +93,6 @@ public sealed partial class RemoteHistory : IDisposable
 
         return new RemoteFind.NoneUsable(candidates.Count);
     }
-
-    public void Dispose() => _store.Dispose();
 
     /// <summary>Applies the chain's segments onto its snapshot up to the first one that is damaged or missing.</summary>
     /// <param name="limit">How many segments to apply at most: the ones before one that failed while being applied.</param>
@@ -149,15 +128,15 @@ public sealed partial class RemoteHistory : IDisposable
                     }
                 }
 
-                LogStopped(_logger, reached, stored.Stored.Key, problem);
+                LogStopped(logger, reached, stored.Stored.Key, problem);
                 return (reached, stored.Stored.Key, verified);
             }
 
             var end = path.Count == 0 ? 0 : path[^1].Segment.To;
             if (limit == int.MaxValue && chain.Segments.FirstOrDefault(s => s.Segment.From > end && s.Segment.FirstCommit <= asOf) is { } after)
             {
-                var missing = $"{_store.Location}{chain.Folder}/ frames {end} to {after.Segment.From}";
-                LogStopped(_logger, reached, missing, "no segment holds them");
+                var missing = $"{store.Location}{chain.Folder}/ frames {end} to {after.Segment.From}";
+                LogStopped(logger, reached, missing, "no segment holds them");
                 return (reached, missing, null);
             }
 
@@ -174,7 +153,7 @@ public sealed partial class RemoteHistory : IDisposable
     {
         try
         {
-            var (received, recorded) = await AskAsync(async token => await _store.DownloadAsync(name, path, token), cancellationToken);
+            var (received, recorded) = await AskAsync(async token => await store.DownloadAsync(name, path, token), cancellationToken);
             return recorded is null ? "it carries no SHA-256 in its metadata (not an upload the sidecar confirmed)"
                 : received != recorded ? $"its bytes have SHA-256 {received}, its metadata says {recorded} (checksum mismatch)"
                 : null;
@@ -189,22 +168,17 @@ public sealed partial class RemoteHistory : IDisposable
     {
         try
         {
-            return await _pipeline.ExecuteAsync(call, cancellationToken);
+            return await store.Retrying.ExecuteAsync(call, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            throw new RemoteUnavailableException(Describe(ex), ex);
+            throw new RemoteUnavailableException(store.Describe(ex), ex);
         }
     }
-
-    private string Describe(Exception? exception) => RemoteFailure.Describe(exception, _options, _store.Location);
 
     [LoggerMessage(LogLevel.Warning, "Skipping remote backup {Key}: {Problem}")]
     private static partial void LogSkipped(ILogger logger, string key, string? problem);
 
     [LoggerMessage(LogLevel.Critical, "Restore ends at {Reached:O}, the last verified commit: {Key} is damaged or missing ({Problem}); the commits after it are not restored")]
     private static partial void LogStopped(ILogger logger, DateTimeOffset reached, string key, string? problem);
-
-    [LoggerMessage(LogLevel.Warning, "Asking the store again (attempt {Attempt}) in {DelayMs:F0} ms: {Reason}")]
-    private static partial void LogRetrying(ILogger logger, int attempt, double delayMs, string reason);
 }

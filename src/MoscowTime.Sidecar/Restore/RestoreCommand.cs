@@ -21,6 +21,7 @@ public static class RestoreCommand
         builder.Services.AddRemoteOptions(builder.Configuration);
         if (RemoteOptions.IsConfigured(builder.Configuration))
         {
+            builder.Services.AddSingleton<ObjectStore>();
             builder.Services.AddSingleton<RemoteHistory>();
         }
 
