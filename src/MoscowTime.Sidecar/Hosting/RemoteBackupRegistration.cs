@@ -24,6 +24,7 @@ public static class RemoteBackupRegistration
 
         services.AddSingleton<ObjectStore>();
         services.AddSingleton<ShippingState>();
+        services.AddSingleton<ShippedObjects>();
         services.AddHostedService<WalShipper>();
         services.AddSingleton<RemoteHistory>();
         services.AddSingleton<DrillStatus>();

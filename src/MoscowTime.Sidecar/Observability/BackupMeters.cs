@@ -8,8 +8,8 @@ using MoscowTime.Sidecar.Remote;
 namespace MoscowTime.Sidecar.Observability;
 
 /// <summary>
-/// The sidecar's figures as observable instruments: read from <see cref="BackupState"/> and
-/// the shipper's <see cref="ShippingState"/> when Prometheus scrapes, so they always agree with /healthz.
+/// The sidecar's figures as observable instruments: read from <see cref="BackupState"/> and the shipper's
+/// <see cref="ShippingState"/> when Prometheus scrapes, so they always agree with /healthz. Help texts are in the Exported lists.
 /// </summary>
 public sealed class BackupMeters : IDisposable
 {
@@ -53,31 +53,25 @@ public sealed class BackupMeters : IDisposable
         ShippingState? shipping = null)
     {
         _meter = meterFactory.Create(MeterName);
-        _meter.CreateObservableCounter("taken", () => state.Status.Taken, "{backup}", "Backups taken, verified and kept.");
-        _meter.CreateObservableCounter("skipped", () => state.Status.Skipped, "{pass}", "Passes that took no backup.");
-        _meter.CreateObservableCounter("failed", () => state.Status.Failed, "{pass}", "Passes whose backup failed after its retries.");
-        _meter.CreateObservableGauge("last_duration", () => state.Status.LastDuration?.TotalSeconds ?? double.NaN, "s",
-            "Time the last backup took.");
-        _meter.CreateObservableGauge("last_size", () => (double?)state.Status.Newest?.Size ?? double.NaN, "By", "Size of the newest kept backup.");
-        _meter.CreateObservableGauge("age", () => state.Status.Newest is { } newest ? (time.GetUtcNow() - newest.TakenAt).TotalSeconds : double.NaN,
-            "s", "Age of the newest kept backup.");
-        _meter.CreateObservableGauge("kept", () => state.Status.Kept, "{backup}", "Backups in the backup directory.");
-        _meter.CreateObservableGauge("healthy", () => Freshness.Evaluate(state, options.Value.EffectiveMaxAge, time.GetUtcNow()).IsFresh ? 1 : 0,
-            description: "1 while /healthz answers 200, else 0.");
-
+        _meter.CreateObservableCounter("taken", () => state.Status.Taken, "{backup}");
+        _meter.CreateObservableCounter("skipped", () => state.Status.Skipped, "{pass}");
+        _meter.CreateObservableCounter("failed", () => state.Status.Failed, "{pass}");
+        _meter.CreateObservableGauge("last_duration", () => state.Status.LastDuration?.TotalSeconds ?? double.NaN, "s");
+        _meter.CreateObservableGauge("last_size", () => (double?)state.Status.Newest?.Size ?? double.NaN, "By");
+        _meter.CreateObservableGauge("age", () => state.Status.Newest is { } newest ? (time.GetUtcNow() - newest.TakenAt).TotalSeconds : double.NaN, "s");
+        _meter.CreateObservableGauge("kept", () => state.Status.Kept, "{backup}");
+        _meter.CreateObservableGauge("healthy", () => Freshness.Evaluate(state, options.Value.EffectiveMaxAge, time.GetUtcNow()).IsFresh ? 1 : 0);
         if (shipping is null)
         {
             return;
         }
 
         _remoteMeter = meterFactory.Create(RemoteMeterName);
-        _remoteMeter.CreateObservableCounter("uploads", () => shipping.Status.Uploads, "{object}", "Objects confirmed in the store.");
-        _remoteMeter.CreateObservableCounter("upload_failures", () => shipping.Status.Failures, "{pass}", "Shipping passes that failed.");
-        _remoteMeter.CreateObservableGauge("healthy", () => Lag() <= options.Value.EffectiveMaxAge.TotalSeconds ? 1 : 0,
-            description: "1 while the remote part of /healthz is fine, else 0.");
-        _remoteMeter.CreateObservableGauge("lag", Lag, "s", "How long the oldest commit not yet in the store has waited.");
-        _remoteMeter.CreateObservableGauge("first_recoverable",
-            () => shipping.Status.FirstRecoverable?.ToUnixTimeMilliseconds() / 1000.0 ?? double.NaN, "s", "The first instant a restore can reach.");
+        _remoteMeter.CreateObservableCounter("uploads", () => shipping.Status.Uploads, "{object}");
+        _remoteMeter.CreateObservableCounter("upload_failures", () => shipping.Status.Failures, "{pass}");
+        _remoteMeter.CreateObservableGauge("healthy", () => Lag() <= options.Value.EffectiveMaxAge.TotalSeconds ? 1 : 0);
+        _remoteMeter.CreateObservableGauge("lag", Lag, "s");
+        _remoteMeter.CreateObservableGauge("first_recoverable", () => shipping.Status.FirstRecoverable?.ToUnixTimeMilliseconds() / 1000.0 ?? double.NaN, "s");
 
         double Lag() => shipping.Status.Lag(time.GetUtcNow()).TotalSeconds;
     }

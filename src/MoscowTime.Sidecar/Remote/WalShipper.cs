@@ -9,21 +9,14 @@ namespace MoscowTime.Sidecar.Remote;
 /// <summary>
 /// Continuous shipping (docs/design.md, "Continuous shipping"): every Backup:Remote:SyncInterval, read the WAL after the
 /// chain's place, time the new commits, send them as one segment, checkpoint, prune; a snapshot starts a chain when
-/// there is none to continue. It runs on its own task, so a store that is slow or down never holds up a local backup:
-/// the commits found meanwhile wait and go up together.
+/// there is none to continue. On its own task, so a slow or down store never holds up a local backup: commits wait and
+/// go up together. Stopped after the local worker's final pass, it ships what is left, one attempt per request.
 /// </summary>
-/// <remarks>
-/// Registered before the local backup worker, so the host stops it after that worker's final pass, which waits for the
-/// web app's last commits: the stop then ships what is left, one attempt per request, within the grace period.
-/// </remarks>
-public sealed partial class WalShipper(ObjectStore store, BackupCatalog catalog, IOptions<RemoteOptions> remote, IOptions<BackupOptions> backup,
+public sealed partial class WalShipper(ObjectStore store, ShippedObjects objects, IOptions<RemoteOptions> remote, IOptions<BackupOptions> backup,
     ShippingState state, TimeProvider time, ILogger<WalShipper> logger) : BackgroundService
 {
     /// <summary>Past this many frames the sidecar checkpoints what it shipped (1 MiB at 4 KiB pages); the web app's own bound is 512.</summary>
     public const int CheckpointFrames = 256;
-
-    /// <summary>At most one listing for retention per this long: pruning is cheap to postpone, requests are not free.</summary>
-    public static readonly TimeSpan PruneEvery = TimeSpan.FromHours(1);
 
     /// <summary>How often a snapshot is copied again when the WAL restarts during the copy, before the pass gives up.</summary>
     private const int SnapshotAttempts = 3;
@@ -48,12 +41,10 @@ public sealed partial class WalShipper(ObjectStore store, BackupCatalog catalog,
     private readonly List<DateTimeOffset> _times = [];
 
     /// <summary>
-    /// The database file's last write, once the sidecar's own checkpoint copied every frame up to the position: while no
-    /// other checkpoint writes the file, the next WAL generation continues the chain (a restart after frames appended to
-    /// the old one and checkpointed by the web app would not).
+    /// The database file's last write once our checkpoint copied every frame up to the position: while no other
+    /// checkpoint writes the file, the next WAL generation continues the chain.
     /// </summary>
     private DateTime? _checkpointed;
-    private DateTimeOffset? _prunedAt;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -212,11 +203,11 @@ public sealed partial class WalShipper(ObjectStore store, BackupCatalog catalog,
         // and the place is lost anyway.
         using var body = new MemoryStream();
         ShippedSegment.WriteBody(body, _database, read, _times);
-        await PutConfirmedAsync(pipeline, name, body, cancellationToken);
+        await objects.PutConfirmedAsync(pipeline, name, body, cancellationToken);
         if (WriteAheadLog.ReadCommitted(_database, read.Next) is WalRead.LostPlace lost)
         {
             // The WAL may have restarted while the body was read: what was sent cannot be trusted.
-            await TryDeleteAsync(name);
+            await objects.TryDeleteAsync(name);
             LogLostPlace(logger, folder, lost.Reason);
             _chain = null;
             return;
@@ -226,7 +217,7 @@ public sealed partial class WalShipper(ObjectStore store, BackupCatalog catalog,
         _times.Clear();
         Confirmed(name, segment.LastCommit);
         Checkpoint();
-        await PruneIfDueAsync(pipeline, cancellationToken);
+        await objects.PruneIfDueAsync(pipeline, cancellationToken);
     }
 
     /// <summary>
@@ -256,7 +247,7 @@ public sealed partial class WalShipper(ObjectStore store, BackupCatalog catalog,
                 var name = RemoteChain.SnapshotFor(kept.SnapshotAt);
                 await using (var file = File.OpenRead(kept.File.Path))
                 {
-                    await PutConfirmedAsync(pipeline, name, file, cancellationToken);
+                    await objects.PutConfirmedAsync(pipeline, name, file, cancellationToken);
                 }
 
                 _chain = (RemoteChain.FolderFor(kept.SnapshotAt), kept.SnapshotAt);
@@ -270,7 +261,7 @@ public sealed partial class WalShipper(ObjectStore store, BackupCatalog catalog,
                 DurableFile.TryDelete(kept.File.Path);
             }
 
-            await PruneIfDueAsync(pipeline, cancellationToken);
+            await objects.PruneIfDueAsync(pipeline, cancellationToken);
             return;
         }
 
@@ -284,7 +275,7 @@ public sealed partial class WalShipper(ObjectStore store, BackupCatalog catalog,
     /// <summary>A restarted sidecar: the newest chain with a snapshot, continued where its last segment ends if the WAL still holds that place.</summary>
     private async Task ResumeAsync(ResiliencePipeline pipeline, CancellationToken cancellationToken)
     {
-        var chains = await ListAsync(pipeline, cancellationToken);
+        var chains = await objects.ListAsync(pipeline, cancellationToken);
         _listed = true;
         if (chains.FirstOrDefault(c => c.Snapshot is not null) is { Folder.Length: > 0 } chain && chain.Continuous() is [.., var last]
             && WriteAheadLog.ReadCommitted(_database, last.Segment.End) is WalRead.Committed)
@@ -318,46 +309,6 @@ public sealed partial class WalShipper(ObjectStore store, BackupCatalog catalog,
         }
     }
 
-    /// <summary>At most once per <see cref="PruneEvery"/>: deletes each chain whose next newer one starts before now − Window.</summary>
-    private async Task PruneIfDueAsync(ResiliencePipeline pipeline, CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNow();
-        if (now - _prunedAt < PruneEvery)
-        {
-            return;
-        }
-
-        _prunedAt = now;
-        try
-        {
-            var chains = await ListAsync(pipeline, cancellationToken);
-            var cutoff = now - _options.Window;
-            var kept = chains.TakeWhile((_, i) => i == 0 || chains[i - 1].Start >= cutoff).ToList();
-            foreach (var expired in chains.Skip(kept.Count))
-            {
-                foreach (var stored in expired.Segments.Select(s => s.Stored).Prepend(expired.Snapshot).OfType<RemoteObject>())
-                {
-                    await pipeline.ExecuteAsync(async token => await store.DeleteAsync(stored.Name, token), cancellationToken);
-                }
-
-                LogPruned(logger, expired.Snapshot?.Name ?? expired.Folder, _options.Window);
-            }
-
-            state.Update(s => s with { FirstRecoverable = kept.Count > 0 ? kept[^1].Start : null });
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            LogPruneFailed(logger, store.Location.ToString(), store.Describe(ex));
-        }
-    }
-
-    private async Task<IReadOnlyList<RemoteChain>> ListAsync(ResiliencePipeline pipeline, CancellationToken cancellationToken)
-    {
-        var chains = RemoteChain.From(await pipeline.ExecuteAsync(async token => await store.ListAsync(token), cancellationToken), catalog);
-        state.Update(s => s with { FirstRecoverable = chains.Count > 0 ? chains[^1].Start : null });
-        return chains;
-    }
-
     private void Confirmed(string name, DateTimeOffset lastCommit) => state.Update(s => s with
     {
         WaitingSince = null,
@@ -368,48 +319,6 @@ public sealed partial class WalShipper(ObjectStore store, BackupCatalog catalog,
         LastErrorAt = null,
         Uploads = s.Uploads + 1,
     });
-
-    /// <summary>Sends <paramref name="content"/> with its SHA-256 and Content-MD5, and confirms that the store holds exactly it.</summary>
-    private async Task PutConfirmedAsync(ResiliencePipeline pipeline, string name, Stream content, CancellationToken cancellationToken)
-    {
-        var digests = ObjectStore.DigestsOf(content);
-        // For a single-part PUT without SSE-KMS or SSE-C, AWS S3, MinIO, R2, Ceph RGW and s3rver make the ETag the MD5 of
-        // the bytes they stored, so an ETag equal to ours says the store holds them, and halves the bytes moved. Any other
-        // ETag proves nothing either way (an SSE-KMS object's is not an MD5): the full read-back decides.
-        if (await pipeline.ExecuteAsync(async token => await store.PutAsync(name, content, digests, token), cancellationToken))
-        {
-            return;
-        }
-
-        try
-        {
-            var (received, stored) = await pipeline.ExecuteAsync(async token => await store.ReadBackAsync(name, token), cancellationToken);
-            if (received != digests.Sha256 || stored != digests.Sha256)
-            {
-                throw new RemoteMismatchException(
-                    $"{store.Location}{name} does not read back as sent: SHA-256 {received} stored, {digests.Sha256} sent " +
-                    "(the store altered the object, or did not decode the upload); deleted, sent again next pass");
-            }
-        }
-        catch (RemoteMismatchException)
-        {
-            await TryDeleteAsync(name);
-            throw;
-        }
-    }
-
-    /// <summary>One attempt: restore skips a mismatched object anyway, its bytes do not match its recorded SHA-256.</summary>
-    private async Task TryDeleteAsync(string name)
-    {
-        try
-        {
-            await store.Once.ExecuteAsync(async token => await store.DeleteAsync(name, token), CancellationToken.None);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            LogDeleteFailed(logger, name, store.Describe(ex));
-        }
-    }
 
     [LoggerMessage(LogLevel.Information, "Started chain {Snapshot}: a verified snapshot of {Bytes} bytes")]
     private static partial void LogStartedChain(ILogger logger, string snapshot, long bytes);
@@ -422,13 +331,4 @@ public sealed partial class WalShipper(ObjectStore store, BackupCatalog catalog,
 
     [LoggerMessage(LogLevel.Warning, "Could not checkpoint {Database}: {Reason}. The web app's own checkpoint bounds the WAL")]
     private static partial void LogCheckpointFailed(ILogger logger, string database, string reason);
-
-    [LoggerMessage(LogLevel.Information, "Deleted chain {Chain}: a newer chain covers Backup:Remote:Window ({Window})")]
-    private static partial void LogPruned(ILogger logger, string chain, TimeSpan window);
-
-    [LoggerMessage(LogLevel.Warning, "Could not prune {Location}: {Reason}. A later shipment tries again")]
-    private static partial void LogPruneFailed(ILogger logger, string location, string reason);
-
-    [LoggerMessage(LogLevel.Warning, "Could not delete the mismatched object {Name}: {Reason}")]
-    private static partial void LogDeleteFailed(ILogger logger, string name, string reason);
 }

@@ -139,7 +139,7 @@ public sealed partial class DatabaseRestorer(IOptions<BackupOptions> options, Ba
         RemoteFind stored;
         try
         {
-            stored = await remote.FindNewestUsableAsync(DirectoryOf(path), DateTimeOffset.MaxValue, cancellationToken);
+            stored = await remote.RestoreAsync(await remote.ListAsync(cancellationToken), DirectoryOf(path), DateTimeOffset.MaxValue, cancellationToken);
         }
         catch (RemoteUnavailableException ex) when (newestLocal is not null)
         {

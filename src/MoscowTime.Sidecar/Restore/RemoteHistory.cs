@@ -38,12 +38,9 @@ public sealed partial class RemoteHistory(ObjectStore store, BackupCatalog catal
     public async Task<IReadOnlyList<RemoteChain>> ListAsync(CancellationToken cancellationToken) =>
         [.. RemoteChain.From(await AskAsync(async token => await store.ListAsync(token), cancellationToken), catalog).Where(c => c.Snapshot is not null)];
 
-    /// <summary>The newest state of the store that verifies (as of <paramref name="asOf"/>), restored under <paramref name="directory"/>.</summary>
-    /// <exception cref="RemoteUnavailableException">The store cannot be listed or an object cannot be fetched.</exception>
-    public async Task<RemoteFind> FindNewestUsableAsync(string directory, DateTimeOffset asOf, CancellationToken cancellationToken) =>
-        await RestoreAsync(await ListAsync(cancellationToken), directory, asOf, cancellationToken);
-
+    /// <summary>The newest state of <paramref name="chains"/> that verifies (as of <paramref name="asOf"/>), restored under <paramref name="directory"/>.</summary>
     /// <param name="chains">As <see cref="ListAsync"/> gave them; those starting after <paramref name="asOf"/> are passed over.</param>
+    /// <exception cref="RemoteUnavailableException">An object cannot be fetched.</exception>
     public async Task<RemoteFind> RestoreAsync(IReadOnlyList<RemoteChain> chains, string directory, DateTimeOffset asOf, CancellationToken cancellationToken)
     {
         var candidates = chains.Where(c => c.Start <= asOf).ToList();
