@@ -169,6 +169,8 @@ public sealed partial class WalShipper : BackgroundService
     {
         if (!File.Exists(_database))
         {
+            // Nothing committed yet: the store lacks nothing.
+            _state.Update(s => s with { WaitingSince = null });
             return;
         }
 
@@ -212,6 +214,7 @@ public sealed partial class WalShipper : BackgroundService
 
         if (_times.Count == 0)
         {
+            _state.Update(s => s with { WaitingSince = null });
             return;
         }
 
@@ -314,7 +317,7 @@ public sealed partial class WalShipper : BackgroundService
         {
             _chain = (chain.Folder, chain.Start);
             (_position, _frames) = (last.Segment.End, last.Segment.To);
-            _state.Update(s => s with { WaitingSince = null, Chain = chain.Folder, LastObject = last.Stored.Name, LastShippedTime = last.Segment.LastCommit });
+            _state.Update(s => s with { Chain = chain.Folder, LastObject = last.Stored.Name, LastShippedTime = last.Segment.LastCommit });
             LogResumed(_logger, chain.Folder, last.Segment.To);
         }
     }
