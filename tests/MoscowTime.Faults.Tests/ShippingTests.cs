@@ -45,7 +45,7 @@ public sealed class ShippingTests(ITestOutputHelper output) : IAsyncLifetime, ID
         await using (var web = await Apps.StartWebAsync(Database))
         await using (var sidecar = await StartSidecarAsync())
         {
-            await UntilSnapshotAsync();
+            await UntilSnapshotAsync(sidecar);
             loadStarted = DateTimeOffset.UtcNow;
             journal = VisitJournal.Start(web.BaseAddress!, TimeSpan.FromSeconds(30));
             await Poll.UntilAsync(() => journal.Acknowledged >= 8 * VisitJournal.PerSecond, Patience, "eight seconds of visits", journal.ToString);
@@ -83,7 +83,7 @@ public sealed class ShippingTests(ITestOutputHelper output) : IAsyncLifetime, ID
         await using (var web = await Apps.StartWebAsync(Database))
         await using (var sidecar = await StartSidecarAsync())
         {
-            await UntilSnapshotAsync();
+            await UntilSnapshotAsync(sidecar);
             journal = VisitJournal.Start(web.BaseAddress!, TimeSpan.FromSeconds(30));
             await Poll.UntilAsync(() => journal.Acknowledged >= 3 * VisitJournal.PerSecond, Patience, "three seconds of visits", journal.ToString);
             web.Process.Kill();
@@ -101,7 +101,7 @@ public sealed class ShippingTests(ITestOutputHelper output) : IAsyncLifetime, ID
         await using var web = await Apps.StartWebAsync(Database);
         await using (var first = await StartSidecarAsync())
         {
-            await UntilSnapshotAsync();
+            await UntilSnapshotAsync(first);
             first.Process.Kill();
         }
 
@@ -135,7 +135,7 @@ public sealed class ShippingTests(ITestOutputHelper output) : IAsyncLifetime, ID
         await using var web = await Apps.StartWebAsync(Database);
         await using (var first = await StartSidecarAsync())
         {
-            await UntilSnapshotAsync();
+            await UntilSnapshotAsync(first);
             first.Process.Kill();
         }
 
@@ -170,7 +170,7 @@ public sealed class ShippingTests(ITestOutputHelper output) : IAsyncLifetime, ID
     {
         await using var web = await Apps.StartWebAsync(Database);
         await using var sidecar = await StartSidecarAsync();
-        await UntilSnapshotAsync();
+        await UntilSnapshotAsync(sidecar);
         await using (var journal = VisitJournal.Start(web.BaseAddress!, TimeSpan.FromSeconds(3)))
         {
             await Poll.UntilAsync(() => journal.Acknowledged >= VisitJournal.PerSecond, Patience, "a second of visits", journal.ToString);
@@ -219,10 +219,16 @@ public sealed class ShippingTests(ITestOutputHelper output) : IAsyncLifetime, ID
     private Task<(int ExitCode, string Output)> RestoreAsync(params string[] args) =>
         Apps.RunToEndAsync(ChildProcess.Sidecar, Data, ["restore", $"--Backup:DatabasePath={Database}", $"--Backup:Directory={Backups}", .. RemoteArgs(), .. args]);
 
-    /// <summary>The chain's first object: instants from here on can be restored.</summary>
-    private Task UntilSnapshotAsync() =>
-        Poll.UntilAsync(() => _store.Keys(PodFolder).Any(key => key.EndsWith("/snapshot.db", StringComparison.Ordinal)), Patience,
-            "the first snapshot in the store", () => string.Join(", ", _store.Keys(PodFolder)));
+    /// <summary>The chain's snapshot is confirmed in the store: instants from here on can be restored.</summary>
+    private static async Task UntilSnapshotAsync(ChildProcess sidecar)
+    {
+        using var probe = new HttpClient { BaseAddress = sidecar.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+        await Poll.UntilAsync(async () =>
+        {
+            using var response = await probe.GetAsync("/healthz");
+            return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("remoteChain").ValueKind;
+        }, chain => chain == JsonValueKind.String, Patience, "the chain's snapshot confirmed in the store (remoteChain)");
+    }
 
     /// <summary>
     /// Restores "now" from the store alone into a file, again and again, until it holds at least <paramref name="least"/>
