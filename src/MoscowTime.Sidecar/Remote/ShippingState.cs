@@ -3,7 +3,10 @@ namespace MoscowTime.Sidecar.Remote;
 /// <summary>What the shipper knows about the store, as of one moment; /healthz and /metrics read it.</summary>
 public sealed record ShippingStatus
 {
-    /// <summary>When the oldest commit not yet confirmed in the store was first seen; null when the store holds every one.</summary>
+    /// <summary>
+    /// When the oldest commit not yet confirmed in the store was first seen; null when the store holds every one. The
+    /// process start until the first read of the WAL tells: an unread WAL may hold commits the store lacks.
+    /// </summary>
     public DateTimeOffset? WaitingSince { get; init; }
 
     /// <summary>The chain being continued: its folder in the store.</summary>
@@ -28,9 +31,9 @@ public sealed record ShippingStatus
 }
 
 /// <summary>The shipper's shared state: written by its loop only, read by any request.</summary>
-public sealed class ShippingState(ObjectStore store)
+public sealed class ShippingState(ObjectStore store, TimeProvider time)
 {
-    private ShippingStatus _status = new();
+    private ShippingStatus _status = new() { WaitingSince = time.GetUtcNow() };
 
     public string Location => store.Location.ToString();
 

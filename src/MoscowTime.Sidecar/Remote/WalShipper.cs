@@ -137,6 +137,8 @@ public sealed partial class WalShipper(ObjectStore store, ShippedObjects objects
     {
         if (!File.Exists(_database))
         {
+            // Nothing committed yet: the store lacks nothing.
+            state.Update(s => s with { WaitingSince = null });
             return;
         }
 
@@ -180,6 +182,7 @@ public sealed partial class WalShipper(ObjectStore store, ShippedObjects objects
 
         if (_times.Count == 0)
         {
+            state.Update(s => s with { WaitingSince = null });
             return;
         }
 
@@ -282,7 +285,7 @@ public sealed partial class WalShipper(ObjectStore store, ShippedObjects objects
         {
             _chain = (chain.Folder, chain.Start);
             (_position, _frames) = (last.Segment.End, last.Segment.To);
-            state.Update(s => s with { WaitingSince = null, Chain = chain.Folder, LastObject = last.Stored.Name, LastShippedTime = last.Segment.LastCommit });
+            state.Update(s => s with { Chain = chain.Folder, LastObject = last.Stored.Name, LastShippedTime = last.Segment.LastCommit });
             LogResumed(logger, chain.Folder, last.Segment.To);
         }
     }
