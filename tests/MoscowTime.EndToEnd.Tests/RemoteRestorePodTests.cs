@@ -43,7 +43,7 @@ public sealed class RemoteRestorePodTests(ContainerImages images, ITestOutputHel
         await using (var pod = await CreateAsync(rendered))
         {
             await StartAsync(pod, "first start, empty volume");
-            await Poll.UntilAsync(() => _store.Keys(PodFolder).Any(key => key.EndsWith("/snapshot.db", StringComparison.Ordinal)),
+            await Poll.UntilAsync(() => _store.Keys(PodFolder).Any(key => key.Contains("/snapshot", StringComparison.Ordinal)),
                 TimeSpan.FromSeconds(90), "the chain's first snapshot in s3rver", () => string.Join(", ", _store.Keys(PodFolder)));
             for (var i = 0; i < visits; i++)
             {

@@ -190,7 +190,7 @@ public sealed class ShippingTests(ITestOutputHelper output) : IAsyncLifetime, ID
 
     private static string Iso(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
-    private IReadOnlyList<string> Snapshots() => [.. _store.Keys(PodFolder).Where(key => key.EndsWith("/snapshot.db", StringComparison.Ordinal))];
+    private IReadOnlyList<string> Snapshots() => [.. _store.Keys(PodFolder).Where(key => key.Contains("/snapshot", StringComparison.Ordinal))];
 
     /// <summary>The WAL header's salts (bytes 16-23): new at every restart of the WAL.</summary>
     private string WalSalts()

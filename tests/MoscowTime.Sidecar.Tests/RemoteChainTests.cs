@@ -41,6 +41,17 @@ public sealed class RemoteChainTests
     }
 
     [Fact]
+    public void A_snapshot_named_with_its_wal_generation_gives_the_chain_a_place_before_any_segment()
+    {
+        var generation = new WalPosition(0x28fca722, 0x180b863f, 0);
+        var chains = RemoteChain.From([Stored(RemoteChain.SnapshotFor(Start, generation)), Stored(RemoteChain.SnapshotFor(Start.AddDays(-1)))], Catalog);
+
+        Assert.Equal(RemoteChain.SnapshotFor(Start, generation), chains[0].Snapshot?.Name);
+        Assert.Equal(generation, chains[0].Generation);
+        Assert.Null(chains[1].Generation);
+    }
+
+    [Fact]
     public void Objects_inside_a_chain_folder_belong_to_the_pod_and_other_pods_objects_do_not()
     {
         var location = new RemoteLocation("bucket", "site", "moscow-time-0");

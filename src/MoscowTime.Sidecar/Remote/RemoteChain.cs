@@ -1,4 +1,7 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using MoscowTime.Sidecar.Backups;
+using MoscowTime.Storage;
 
 namespace MoscowTime.Sidecar.Remote;
 
@@ -11,14 +14,24 @@ public sealed record StoredSegment(ShippedSegment Segment, RemoteObject Stored);
 /// </summary>
 /// <param name="Start">The snapshot's time: where the chain's instants begin.</param>
 /// <param name="Snapshot">Null when the chain's folder holds segments but no snapshot (an interrupted start or prune).</param>
-public sealed record RemoteChain(DateTimeOffset Start, string Folder, RemoteObject? Snapshot, IReadOnlyList<StoredSegment> Segments)
+public sealed partial record RemoteChain(DateTimeOffset Start, string Folder, RemoteObject? Snapshot, IReadOnlyList<StoredSegment> Segments)
 {
     public const string SnapshotName = "snapshot.db";
     private const string FolderPrefix = "chain-";
 
     public static string FolderFor(DateTimeOffset start) => $"{FolderPrefix}{BackupCatalog.Stamp(start)}Z";
 
-    public static string SnapshotFor(DateTimeOffset start) => $"{FolderFor(start)}/{SnapshotName}";
+    /// <param name="generation">
+    /// The WAL generation whose frame 0 the chain continues from, in the name (<c>snapshot-&lt;salts&gt;.db</c>): a sidecar
+    /// restarted before the chain's first segment continues it too.
+    /// </param>
+    public static string SnapshotFor(DateTimeOffset start, WalPosition? generation = null) =>
+        $"{FolderFor(start)}/{(generation is { } g ? $"snapshot-{g.Salt1:x8}{g.Salt2:x8}.db" : SnapshotName)}";
+
+    /// <summary>Frame 0 of the WAL generation the snapshot's name carries; null when it carries none.</summary>
+    public WalPosition? Generation => Snapshot is { } snapshot && GenerationPattern().Match(snapshot.Name) is { Success: true } match
+        ? new WalPosition(Salt(match.Groups[1].Value), Salt(match.Groups[2].Value), 0)
+        : null;
 
     /// <summary>
     /// The segments a restore applies, in order: from frame 0, each time the longest one that starts where the last
@@ -53,7 +66,7 @@ public sealed record RemoteChain(DateTimeOffset Start, string Folder, RemoteObje
             {
                 var inside = folder.Select(o => (Object: o, File: o.Name[(folder.Key.Length + 1)..])).ToList();
                 chains.Add(new RemoteChain(start, folder.Key,
-                    inside.FirstOrDefault(o => o.File == SnapshotName).Object,
+                    inside.FirstOrDefault(o => o.File == SnapshotName || GenerationPattern().IsMatch(o.File)).Object,
                     [.. inside.Select(o => ShippedSegment.Parse(o.File) is { } segment ? new StoredSegment(segment, o.Object) : null)
                         .OfType<StoredSegment>().OrderBy(s => s.Segment.From)]));
             }
@@ -61,4 +74,9 @@ public sealed record RemoteChain(DateTimeOffset Start, string Folder, RemoteObje
 
         return [.. chains.OrderByDescending(c => c.Start)];
     }
+
+    private static uint Salt(string hex) => uint.Parse(hex, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+
+    [GeneratedRegex(@"(?:^|/)snapshot-([0-9a-f]{8})([0-9a-f]{8})\.db$", RegexOptions.CultureInvariant)]
+    private static partial Regex GenerationPattern();
 }

@@ -247,7 +247,7 @@ public sealed partial class WalShipper(ObjectStore store, ShippedObjects objects
                     continue;
                 }
 
-                var name = RemoteChain.SnapshotFor(kept.SnapshotAt);
+                var name = RemoteChain.SnapshotFor(kept.SnapshotAt, before);
                 await using (var file = File.OpenRead(kept.File.Path))
                 {
                     await objects.PutConfirmedAsync(pipeline, name, file, cancellationToken);
@@ -280,13 +280,24 @@ public sealed partial class WalShipper(ObjectStore store, ShippedObjects objects
     {
         var chains = await objects.ListAsync(pipeline, cancellationToken);
         _listed = true;
-        if (chains.FirstOrDefault(c => c.Snapshot is not null) is { Folder.Length: > 0 } chain && chain.Continuous() is [.., var last]
-            && WriteAheadLog.ReadCommitted(_database, last.Segment.End) is WalRead.Committed)
+        if (chains.FirstOrDefault(c => c.Snapshot is not null) is not { Folder.Length: > 0 } chain)
+        {
+            return;
+        }
+
+        // Where the last segment ends; with none yet, frame 0 of the generation the snapshot was taken in.
+        var last = chain.Continuous() is [.., var newest] ? newest : null;
+        if ((last?.Segment.End ?? chain.Generation) is { } end && WriteAheadLog.ReadCommitted(_database, end) is WalRead.Committed)
         {
             _chain = (chain.Folder, chain.Start);
-            (_position, _frames) = (last.Segment.End, last.Segment.To);
-            state.Update(s => s with { Chain = chain.Folder, LastObject = last.Stored.Name, LastShippedTime = last.Segment.LastCommit });
-            LogResumed(logger, chain.Folder, last.Segment.To);
+            (_position, _frames) = (end, last?.Segment.To ?? 0);
+            state.Update(s => s with
+            {
+                Chain = chain.Folder,
+                LastObject = last?.Stored.Name ?? chain.Snapshot!.Name,
+                LastShippedTime = last?.Segment.LastCommit ?? chain.Start,
+            });
+            LogResumed(logger, chain.Folder, _frames);
         }
     }
 
