@@ -241,8 +241,8 @@ drive() {
   wrk_figures <<<"$out"
 }
 
-# seconds [pid] [remote] -> "largest -wal KiB, largest RSS of pid MiB, largest age of the newest
-# remote copy in ms", sampled every 100 ms (the age, with a remote, once a second, from /metrics)
+# seconds [pid] [remote] -> "largest -wal KiB, largest RSS of pid MiB, largest shipping lag in ms",
+# sampled every 100 ms (the lag, with a remote, once a second, from /metrics)
 sample() {
   local end wal=0 rss=0 age=- size kib seconds i=0
   end=$(($(date +%s) + $1))
@@ -254,7 +254,7 @@ sample() {
       [ "${kib:-0}" -gt "$rss" ] && rss=$kib
     fi
     if [ -n "${3:-}" ] && [ $((i % 10)) = 0 ]; then
-      seconds=$(metric moscowtime_backup_remote_age_seconds "$(curl -fs "http://127.0.0.1:$sidecar_port/metrics")")
+      seconds=$(metric moscowtime_backup_remote_lag_seconds "$(curl -fs "http://127.0.0.1:$sidecar_port/metrics")")
       age=$(awk -v s="$seconds" -v a="$age" 'BEGIN { m = s * 1000; if (s !~ /^[0-9.]+$/) m = -1; if (a != "-" && a + 0 > m) m = a; print (m < 0 ? "-" : sprintf("%.0f", m)) }')
     fi
     i=$((i + 1))
@@ -317,7 +317,6 @@ run() { # variant round
     if [ -n "$remote" ]; then
       uploads=$(awk -v a="$(metric moscowtime_backup_remote_uploads_total "$metrics")" -v b="$before_uploads" 'BEGIN { print a - b }')
       failures=$(awk -v a="$(metric moscowtime_backup_remote_upload_failures_total "$metrics")" -v b="$before_failures" 'BEGIN { print a - b }')
-      upload_ms=$(ms "$(metric moscowtime_backup_remote_last_upload_duration_seconds "$metrics")")
       s3_upload=$(per $(($(cpu_ms "$s3rver_pid") - s3_before)) "$uploads")
     fi
     health=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$sidecar_port/healthz")
@@ -333,7 +332,7 @@ run() { # variant round
   [ "$1" = none ] && { echo; return; }
   printf ', %3s backups (last %s ms, %s ms CPU each), /healthz %s, RSS %s MiB (peak %s), cgroup peak %s MiB, podman stats %s' \
     "$taken" "$backup_ms" "$cpu_pass" "$health" "$rss" "$hwm" "$cgroup" "$stats"
-  [ -n "$remote" ] && printf ', %s uploads (last %s ms, s3rver %s ms CPU each), %s failed, newest remote copy <= %s ms old' \
+  [ -n "$remote" ] && printf ', %s objects shipped (%s; s3rver %s ms CPU each), %s failed, shipping lag <= %s ms' \
     "$uploads" "$upload_ms" "$s3_upload" "$failures" "$age"
   echo
 }
