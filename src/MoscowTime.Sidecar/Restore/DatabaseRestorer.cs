@@ -189,9 +189,10 @@ public sealed partial class DatabaseRestorer(IOptions<BackupOptions> options, Ba
         try
         {
             var stamp = Stamp();
-            if (MoveAside(path, database == Database.Missing ? $"orphaned-{stamp}" : $"corrupt-{stamp}") is { } aside)
+            var missing = database == Database.Missing;
+            if (MoveAside(path, missing ? $"orphaned-{stamp}" : $"corrupt-{stamp}") is { } aside)
             {
-                LogMovedAside(logger, database == Database.Missing ? $"{path}-wal/-shm" : path, aside);
+                LogMovedAside(logger, missing ? $"{path}-wal/-shm" : path, aside);
             }
 
             Place(backup.Path, path, stamp);
