@@ -35,18 +35,11 @@ public sealed class BackupCatalog
     public string Directory { get; }
 
     /// <summary>Kept backups, newest first; none when the directory does not exist (yet).</summary>
-    public IReadOnlyList<BackupFile> List()
-    {
-        if (!System.IO.Directory.Exists(Directory))
-        {
-            return [];
-        }
-
-        return [.. new DirectoryInfo(Directory).EnumerateFiles()
+    public IReadOnlyList<BackupFile> List() =>
+        [.. Files("*")
             .Select(file => TakenAt(file.Name) is { } takenAt ? new BackupFile(file.FullName, takenAt, file.Length) : null)
             .OfType<BackupFile>()
             .OrderByDescending(backup => backup.TakenAt)];
-    }
 
     /// <summary>The snapshot time a backup name of ours carries; null for any other name.</summary>
     public DateTimeOffset? TakenAt(string name) =>
@@ -76,23 +69,19 @@ public sealed class BackupCatalog
     /// <returns>The names removed.</returns>
     public IReadOnlyList<string> RemoveTemporaries()
     {
-        if (!System.IO.Directory.Exists(Directory))
-        {
-            return [];
-        }
-
         var removed = new List<string>();
-        foreach (var file in new DirectoryInfo(Directory).EnumerateFiles(".*"))
+        foreach (var file in Files(".*").Where(file => _temporaryName.IsMatch(file.Name)))
         {
-            if (_temporaryName.IsMatch(file.Name))
-            {
-                file.Delete();
-                removed.Add(file.Name);
-            }
+            file.Delete();
+            removed.Add(file.Name);
         }
 
         return removed;
     }
+
+    /// <summary>None when the directory does not exist (yet).</summary>
+    private IEnumerable<FileInfo> Files(string pattern) =>
+        System.IO.Directory.Exists(Directory) ? new DirectoryInfo(Directory).EnumerateFiles(pattern) : [];
 
     /// <summary>A UTC time as every name of ours carries it, to the millisecond, without its trailing Z.</summary>
     internal static string Stamp(DateTimeOffset at) => at.UtcDateTime.ToString(StampFormat, CultureInfo.InvariantCulture);

@@ -37,15 +37,15 @@ public sealed class SnapshotTaker(BackupCatalog catalog, TimeProvider time)
         cancellationToken.ThrowIfCancellationRequested();
         var started = Stopwatch.GetTimestamp();
         var snapshotAt = time.GetUtcNow();
+        var final = catalog.PathFor(snapshotAt);
+        var temporary = catalog.TemporaryPathFor(final);
         if (live.BeginSnapshot() is not (var snapshot, var version))
         {
             return new BackupOutcome.NothingToBackUp(null, $"{live.Path} does not exist yet");
         }
 
-        string? temporary = null;
         try
         {
-            string final;
             using (snapshot)
             {
                 if (snapshot.SchemaVersion == 0)
@@ -54,8 +54,6 @@ public sealed class SnapshotTaker(BackupCatalog catalog, TimeProvider time)
                 }
 
                 EnsureSpace(live.Path);
-                final = catalog.PathFor(snapshotAt);
-                temporary = catalog.TemporaryPathFor(final);
                 snapshot.CopyTo(temporary, cancellationToken);
             }
 
@@ -80,11 +78,7 @@ public sealed class SnapshotTaker(BackupCatalog catalog, TimeProvider time)
         }
         catch
         {
-            if (temporary is not null)
-            {
-                DeleteTemporary(temporary);
-            }
-
+            DeleteTemporary(temporary);
             throw;
         }
     }

@@ -9,10 +9,10 @@ internal static class DurableFile
         stream.Flush(flushToDisk: true);
     }
 
-    /// <summary>Renames a complete, synced file into place: readers see the old state or the new, never half.</summary>
-    public static void Publish(string temporary, string final, bool overwrite = false)
+    /// <summary>Renames a complete, synced file into place, never over an existing one: readers see it whole or not at all.</summary>
+    public static void Publish(string temporary, string final)
     {
-        File.Move(temporary, final, overwrite);
+        File.Move(temporary, final);
         Posix.SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(final))!);
     }
 

@@ -21,17 +21,17 @@ public sealed class RestoreDrillCheck(DrillStatus drill, IOptions<RemoteOptions>
             : time.GetUtcNow() - since > MissedDrills * remote.Value.DrillInterval
                 ? $"no restore drill has succeeded since {Freshness.Utc(since)}: {last.LastError ?? "the store has not answered a shipping pass"}"
             : null;
-        var data = new Dictionary<string, object>
+        var data = new Dictionary<string, object?>
         {
-            ["drillLastSuccessTime"] = last.LastSuccess is { } success ? Freshness.Utc(success) : null!,
-            ["drillLastDurationSeconds"] = last.LastDuration?.TotalSeconds!,
-            ["drillReachedTime"] = last.Reached is { } reached ? Freshness.Utc(reached) : null!,
-            ["drillLastError"] = last.LastError!,
-            ["drillLastErrorTime"] = last.LastErrorAt is { } failedAt ? Freshness.Utc(failedAt) : null!,
-            ["drillDamagedObject"] = last.Damaged.Count > 0 ? string.Join(", ", last.Damaged) : null!,
+            ["drillLastSuccessTime"] = last.LastSuccess is { } success ? Freshness.Utc(success) : null,
+            ["drillLastDurationSeconds"] = last.LastDuration?.TotalSeconds,
+            ["drillReachedTime"] = last.Reached is { } reached ? Freshness.Utc(reached) : null,
+            ["drillLastError"] = last.LastError,
+            ["drillLastErrorTime"] = last.LastErrorAt is { } failedAt ? Freshness.Utc(failedAt) : null,
+            ["drillDamagedObject"] = last.Damaged.Count > 0 ? string.Join(", ", last.Damaged) : null,
         };
         return Task.FromResult(reason is null
-            ? HealthCheckResult.Healthy(last.Reached is { } at ? $"the store restores to {Freshness.Utc(at)}" : "the first restore drill is running", data)
-            : HealthCheckResult.Unhealthy(reason, data: data));
+            ? HealthCheckResult.Healthy(last.Reached is { } at ? $"the store restores to {Freshness.Utc(at)}" : "the first restore drill is running", data!)
+            : HealthCheckResult.Unhealthy(reason, data: data!));
     }
 }

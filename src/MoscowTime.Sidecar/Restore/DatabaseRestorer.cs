@@ -45,9 +45,9 @@ public sealed partial class DatabaseRestorer(IOptions<BackupOptions> options, Ba
         Damaged,
     }
 
-    /// <summary>A backup that verified, and where it came from.</summary>
+    /// <summary>A backup that verified, where it came from, and the last commit it holds.</summary>
     /// <param name="Downloaded">A temporary copy from the store, deleted once placed.</param>
-    private sealed record Usable(string Path, string Name, DatabaseCheck Check, bool Downloaded);
+    private sealed record Usable(string Path, string Name, DatabaseCheck Check, DateTimeOffset TakenAt, bool Downloaded);
 
     /// <param name="from">A specific backup to restore instead of the newest (by hand, when the database is gone).</param>
     /// <returns>The process exit code.</returns>
@@ -116,13 +116,13 @@ public sealed partial class DatabaseRestorer(IOptions<BackupOptions> options, Ba
     private async Task<(Usable? Backup, int Tried, string Why)> FindNewestUsableAsync(string path, string? from, CancellationToken cancellationToken)
     {
         var local = from is null ? catalog.List() : [new BackupFile(Path.GetFullPath(from), time.GetUtcNow(), 0)];
-        (Usable Backup, DateTimeOffset TakenAt)? newestLocal = null;
+        Usable? newestLocal = null;
         foreach (var candidate in local)
         {
             var check = DatabaseVerifier.Check(candidate.Path);
             if (check.IsUsableBackup)
             {
-                newestLocal = (new Usable(candidate.Path, candidate.Name, check, Downloaded: false), candidate.TakenAt);
+                newestLocal = new Usable(candidate.Path, candidate.Name, check, candidate.TakenAt, Downloaded: false);
                 break;
             }
 
@@ -133,7 +133,7 @@ public sealed partial class DatabaseRestorer(IOptions<BackupOptions> options, Ba
             : $"none of the {local.Count} backups in {catalog.Directory} passes verification";
         if (from is not null || remote is null)
         {
-            return (newestLocal?.Backup, local.Count, why);
+            return (newestLocal, local.Count, why);
         }
 
         RemoteFind stored;
@@ -143,8 +143,8 @@ public sealed partial class DatabaseRestorer(IOptions<BackupOptions> options, Ba
         }
         catch (RemoteUnavailableException ex) when (newestLocal is not null)
         {
-            LogUsingLocalWithoutStore(logger, newestLocal.Value.Backup.Name, ex.Message);
-            return (newestLocal.Value.Backup, local.Count, "");
+            LogUsingLocalWithoutStore(logger, newestLocal.Name, ex.Message);
+            return (newestLocal, local.Count, "");
         }
 
         if (stored is RemoteFind.Found found)
@@ -155,17 +155,17 @@ public sealed partial class DatabaseRestorer(IOptions<BackupOptions> options, Ba
             }
 
             // The newer of the two: the store's last commit against the local backup's snapshot.
-            if (newestLocal is null || found.Reached > newestLocal.Value.TakenAt)
+            if (newestLocal is null || found.Reached > newestLocal.TakenAt)
             {
-                return (new Usable(found.Path, $"{remote.Location}{found.Name}", found.Check, Downloaded: true), local.Count, "");
+                return (new Usable(found.Path, $"{remote.Location}{found.Name}", found.Check, found.Reached, Downloaded: true), local.Count, "");
             }
 
             DurableFile.TryDelete(found.Path);
         }
 
-        if (newestLocal is { } usable)
+        if (newestLocal is not null)
         {
-            return (usable.Backup, local.Count, "");
+            return (newestLocal, local.Count, "");
         }
 
         return stored switch
@@ -189,9 +189,10 @@ public sealed partial class DatabaseRestorer(IOptions<BackupOptions> options, Ba
         try
         {
             var stamp = Stamp();
-            if (MoveAside(path, database == Database.Missing ? $"orphaned-{stamp}" : $"corrupt-{stamp}") is { } aside)
+            var missing = database == Database.Missing;
+            if (MoveAside(path, missing ? $"orphaned-{stamp}" : $"corrupt-{stamp}") is { } aside)
             {
-                LogMovedAside(logger, database == Database.Missing ? $"{path}-wal/-shm" : path, aside);
+                LogMovedAside(logger, missing ? $"{path}-wal/-shm" : path, aside);
             }
 
             Place(backup.Path, path, stamp);

@@ -33,17 +33,15 @@ public static class RestoreCommand
         using var host = builder.Build();
         _ = host.Services.GetRequiredService<IOptions<BackupOptions>>().Value; // validates, like ValidateOnStart
         _ = host.Services.GetRequiredService<IOptions<RemoteOptions>>().Value;
-        var restorer = host.Services.GetRequiredService<DatabaseRestorer>();
-        var logger = host.Services.GetRequiredService<ILogger<DatabaseRestorer>>();
         try
         {
             return builder.Configuration["as-of"] is { } asOf
                 ? await host.Services.GetRequiredService<PointInTimeRestore>().RunAsync(asOf, builder.Configuration["output"])
-                : await restorer.RunAsync(builder.Configuration["from"]);
+                : await host.Services.GetRequiredService<DatabaseRestorer>().RunAsync(builder.Configuration["from"]);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            logger.LogCritical(ex, "Restore failed: {Reason}", ex.Message);
+            host.Services.GetRequiredService<ILogger<DatabaseRestorer>>().LogCritical(ex, "Restore failed: {Reason}", ex.Message);
             return DatabaseRestorer.Failed;
         }
     }
