@@ -27,44 +27,20 @@ public static class SqliteDatabase
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         }
 
-        var connection = new SqliteConnection(ConnectionString(path, create ? SqliteOpenMode.ReadWriteCreate : SqliteOpenMode.ReadWrite));
-        try
-        {
-            connection.Open();
-            Execute(connection, $"""
-                PRAGMA journal_mode = WAL;
-                PRAGMA synchronous = FULL;
-                PRAGMA busy_timeout = {BusyTimeoutMilliseconds};
-                -- The PVC is 10 MiB and also holds backups: truncate the WAL after checkpoints. The sidecar checkpoints at 256
-                -- frames once they are shipped; 512 bounds the WAL while it is down or behind.
-                PRAGMA wal_autocheckpoint = 512;
-                PRAGMA journal_size_limit = 1048576;
-                """);
-            return connection;
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
+        return Open(path, create ? SqliteOpenMode.ReadWriteCreate : SqliteOpenMode.ReadWrite, $"""
+            PRAGMA journal_mode = WAL;
+            PRAGMA synchronous = FULL;
+            PRAGMA busy_timeout = {BusyTimeoutMilliseconds};
+            -- The PVC is 10 MiB and also holds backups: truncate the WAL after checkpoints. The sidecar checkpoints at 256
+            -- frames once they are shipped; 512 bounds the WAL while it is down or behind.
+            PRAGMA wal_autocheckpoint = 512;
+            PRAGMA journal_size_limit = 1048576;
+            """);
     }
 
     /// <summary>Opens a database for reading only (the sidecar, operators' checks, tests).</summary>
-    public static SqliteConnection OpenReadOnly(string path)
-    {
-        var connection = new SqliteConnection(ConnectionString(path, SqliteOpenMode.ReadOnly));
-        try
-        {
-            connection.Open();
-            Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutMilliseconds};");
-            return connection;
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
-    }
+    public static SqliteConnection OpenReadOnly(string path) =>
+        Open(path, SqliteOpenMode.ReadOnly, $"PRAGMA busy_timeout = {BusyTimeoutMilliseconds};");
 
     /// <summary>
     /// Pooling is off everywhere: a pooled handle would keep a file open after we are done with it,
@@ -77,6 +53,22 @@ public static class SqliteDatabase
         Pooling = false,
         Cache = SqliteCacheMode.Private,
     }.ToString();
+
+    private static SqliteConnection Open(string path, SqliteOpenMode mode, string pragmas)
+    {
+        var connection = new SqliteConnection(ConnectionString(path, mode));
+        try
+        {
+            connection.Open();
+            Execute(connection, pragmas);
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
 
     internal static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
     {

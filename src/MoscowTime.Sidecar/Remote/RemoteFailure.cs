@@ -31,9 +31,8 @@ public static class RemoteFailure
                 $"{store} answered {(int)service.StatusCode} {service.ErrorCode}: {service.Message}",
             TimeoutRejectedException or OperationCanceledException or TimeoutException =>
                 $"{store} did not answer within Backup:Remote:AttemptTimeout ({options.AttemptTimeout})",
-            HttpRequestException or System.Net.Sockets.SocketException or IOException =>
-                $"{store} cannot be reached: {Innermost(exception).Message}",
-            AmazonClientException { InnerException: HttpRequestException or System.Net.Sockets.SocketException or IOException } =>
+            HttpRequestException or System.Net.Sockets.SocketException or IOException
+                or AmazonClientException { InnerException: HttpRequestException or System.Net.Sockets.SocketException or IOException } =>
                 $"{store} cannot be reached: {Innermost(exception).Message}",
             AmazonClientException client => $"the AWS SDK cannot call {store}: {FirstSentence(client.Message)}",
             _ => $"{store}: {exception.GetType().Name}: {FirstSentence(exception.Message)}",

@@ -159,10 +159,9 @@ public sealed partial class WalShipper(ObjectStore store, ShippedObjects objects
 
         var now = time.GetUtcNow();
         var read = WriteAheadLog.ReadCommitted(_database, _position);
-        if (read is WalRead.LostPlace && _checkpointed == File.GetLastWriteTimeUtc(_database) && WriteAheadLog.ReadCommitted(_database, null) is WalRead.Committed
-            { Next: { } next } && next.Salt1 == _position!.Value.Salt1 + 1)
+        if (read is WalRead.LostPlace && _checkpointed == File.GetLastWriteTimeUtc(_database) && Generation() is { } next && next.Salt1 == _position!.Value.Salt1 + 1)
         {
-            _position = next with { Frames = 0 };
+            _position = next;
             read = WriteAheadLog.ReadCommitted(_database, _position);
         }
 
