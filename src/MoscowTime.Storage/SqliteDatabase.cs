@@ -72,9 +72,15 @@ public static class SqliteDatabase
 
     internal static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
     {
-        using var command = connection.CreateCommand();
+        using var command = Command(connection, transaction, sql);
+        command.ExecuteNonQuery();
+    }
+
+    internal static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql)
+    {
+        var command = connection.CreateCommand();
         command.CommandText = sql;
         command.Transaction = transaction;
-        command.ExecuteNonQuery();
+        return command;
     }
 }

@@ -51,8 +51,7 @@ public static class RemoteFailure
         HttpRequestException or System.Net.Sockets.SocketException or IOException or TimeoutRejectedException or TimeoutException => true,
         // HttpClient's own timeout; a cancellation the caller asked for is never retried (Retries).
         OperationCanceledException => true,
-        AmazonClientException { InnerException: { } inner } => IsTransient(inner),
-        AmazonServiceException { InnerException: { } inner } => IsTransient(inner),
+        AmazonClientException or AmazonServiceException when exception.InnerException is { } inner => IsTransient(inner),
         _ => false,
     };
 
