@@ -5,10 +5,7 @@ namespace MoscowTime.Storage;
 /// <summary>How every part of MoscowTime opens a visits database.</summary>
 public static class SqliteDatabase
 {
-    /// <summary>
-    /// How long a statement waits for another connection's lock before SQLITE_BUSY: longer than any
-    /// commit or backup step holds one, short enough that a stuck lock surfaces as an error.
-    /// </summary>
+    /// <summary>How long a statement waits for another connection's lock before SQLITE_BUSY: longer than any commit or backup step holds one, short enough that a stuck lock surfaces as an error.</summary>
     private const int BusyTimeoutMilliseconds = 5000;
 
     /// <summary>
@@ -16,9 +13,8 @@ public static class SqliteDatabase
     /// write; synchronous=FULL makes a commit durable before a visit is acknowledged.
     /// </summary>
     /// <param name="create">
-    /// True only on the first open of a process: a file that disappears while the app runs must
-    /// surface as an error, not be replaced silently by an empty database that restarts the count at zero.
-    /// That first open also creates the file's directory.
+    /// True only on the first open of a process, which also creates the file's directory: a file that disappears while the
+    /// app runs must surface as an error, not be replaced silently by an empty database that restarts the count at zero.
     /// </param>
     public static SqliteConnection OpenWriter(string path, bool create)
     {
@@ -42,10 +38,7 @@ public static class SqliteDatabase
     public static SqliteConnection OpenReadOnly(string path) =>
         Open(path, SqliteOpenMode.ReadOnly, $"PRAGMA busy_timeout = {BusyTimeoutMilliseconds};");
 
-    /// <summary>
-    /// Pooling is off everywhere: a pooled handle would keep a file open after we are done with it,
-    /// which matters when backups are renamed, restored or a damaged file is moved aside.
-    /// </summary>
+    /// <summary>Pooling is off everywhere: a pooled handle would keep a file open after we are done with it, which matters when backups are renamed, restored or a damaged file is moved aside.</summary>
     public static string ConnectionString(string path, SqliteOpenMode mode) => new SqliteConnectionStringBuilder
     {
         DataSource = path,
