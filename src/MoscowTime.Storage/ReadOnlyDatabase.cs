@@ -4,10 +4,7 @@ using SQLitePCL;
 
 namespace MoscowTime.Storage;
 
-/// <summary>
-/// A read-only connection to the live database: how the backup sidecar notices commits and copies a
-/// consistent snapshot. Between calls it holds no transaction, so it never pins the web app's WAL.
-/// </summary>
+/// <summary>A read-only connection to the live database: how the backup sidecar notices commits and copies a consistent snapshot. Between calls it holds no transaction, so it never pins the web app's WAL.</summary>
 public sealed class ReadOnlyDatabase : IDisposable
 {
     private readonly SqliteConnection _connection;

@@ -7,10 +7,7 @@ using SQLitePCL;
 
 namespace MoscowTime.Sidecar.Backups;
 
-/// <summary>
-/// One pass of the backup loop: check the directory, back up if the database changed since the
-/// newest backup, prune, and record the outcome for /healthz and /metrics. Used by one thread only.
-/// </summary>
+/// <summary>One pass of the backup loop: check the directory, back up if the database changed since the newest backup, prune, and record the outcome for /healthz and /metrics. Used by one thread only.</summary>
 public sealed partial class BackupCycle : IDisposable
 {
     /// <summary>The first pause before a retry: a lock the web app holds for one commit is gone by then.</summary>

@@ -16,10 +16,7 @@ public sealed record RemoteObject(string Key, string Name, long Size);
 /// <summary>A local file's digests: SHA-256 (hex) for the object's metadata and restore, MD5 for Content-MD5 (base64) and the ETag (hex).</summary>
 public sealed record FileDigests(string Sha256, string Md5Hex, string Md5Base64);
 
-/// <summary>
-/// The few S3 calls remote backups make, on this pod's folder only. Each call is one attempt: the
-/// SDK's own retries are off, so that <see cref="Backups.Retries"/> decides, on the injected clock.
-/// </summary>
+/// <summary>The few S3 calls remote backups make, on this pod's folder only. Each call is one attempt: the SDK's own retries are off, so that <see cref="Backups.Retries"/> decides, on the injected clock.</summary>
 public sealed partial class ObjectStore : IDisposable
 {
     /// <summary>User metadata (<c>x-amz-meta-sha256</c>): the SHA-256 of the local file, in hex.</summary>

@@ -8,10 +8,7 @@ namespace MoscowTime.Sidecar.Remote;
 /// <summary>The store holds something other than the file just uploaded: never counted as a backup.</summary>
 public sealed class RemoteMismatchException(string message) : Exception(message);
 
-/// <summary>
-/// One line an operator can act on, for /healthz, the log and restore's exit. Built from status
-/// codes and the service's error code and message only: no header, no signature, no credential.
-/// </summary>
+/// <summary>One line an operator can act on, for /healthz, the log and restore's exit. Built from status codes and the service's error code and message only: no header, no signature, no credential.</summary>
 public static class RemoteFailure
 {
     public static string Describe(Exception? exception, RemoteOptions options, RemoteLocation location)
