@@ -20,7 +20,7 @@ public enum DatabaseCondition
 /// <summary>The verdict on one file, with the facts a log line or a restore decision needs.</summary>
 /// <param name="SchemaVersion">The file's <c>PRAGMA user_version</c>; 0 for a file no one has migrated yet.</param>
 /// <param name="Visits">The visit total, when counted and the schema is the current one.</param>
-public sealed record DatabaseCheck(string Path, DatabaseCondition Condition, string? Problem, int SchemaVersion, long? Visits)
+public sealed record DatabaseCheck(string Path, DatabaseCondition Condition, string? Problem, int SchemaVersion = 0, long? Visits = null)
 {
     public bool IsIntact => Condition == DatabaseCondition.Intact;
 
@@ -46,7 +46,7 @@ public static class DatabaseVerifier
     {
         if (!File.Exists(path))
         {
-            return new DatabaseCheck(path, DatabaseCondition.Unreadable, $"{path} does not exist", 0, null);
+            return new DatabaseCheck(path, DatabaseCondition.Unreadable, $"{path} does not exist");
         }
 
         try
@@ -55,8 +55,7 @@ public static class DatabaseVerifier
             var problems = connection.Query<string>("PRAGMA integrity_check;").AsList();
             if (problems is not ["ok"])
             {
-                return new DatabaseCheck(path, DatabaseCondition.Damaged,
-                    $"{path} fails integrity_check: {Summarize(problems)}", 0, null);
+                return new DatabaseCheck(path, DatabaseCondition.Damaged, $"{path} fails integrity_check: {Summarize(problems)}");
             }
 
             var version = Schema.ReadVersion(connection);
@@ -67,11 +66,11 @@ public static class DatabaseVerifier
         // environment, and a restore that took them for damage would move a healthy database aside.
         catch (SqliteException ex) when (ex.SqliteErrorCode is raw.SQLITE_CORRUPT or raw.SQLITE_NOTADB)
         {
-            return new DatabaseCheck(path, DatabaseCondition.Damaged, $"{path} is damaged: {ex.Message}", 0, null);
+            return new DatabaseCheck(path, DatabaseCondition.Damaged, $"{path} is damaged: {ex.Message}");
         }
         catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
         {
-            return new DatabaseCheck(path, DatabaseCondition.Unreadable, $"cannot check {path}: {ex.Message}", 0, null);
+            return new DatabaseCheck(path, DatabaseCondition.Unreadable, $"cannot check {path}: {ex.Message}");
         }
     }
 

@@ -4,10 +4,7 @@ using SQLitePCL;
 
 namespace MoscowTime.Storage;
 
-/// <summary>
-/// A read-only connection to the live database: how the backup sidecar notices commits and copies a
-/// consistent snapshot. Between calls it holds no transaction, so it never pins the web app's WAL.
-/// </summary>
+/// <summary>A read-only connection to the live database: how the backup sidecar notices commits and copies a consistent snapshot. Between calls it holds no transaction, so it never pins the web app's WAL.</summary>
 public sealed class ReadOnlyDatabase : IDisposable
 {
     private readonly SqliteConnection _connection;
@@ -55,13 +52,10 @@ public sealed class DatabaseSnapshot(SqliteConnection connection, SqliteTransact
     public int SchemaVersion { get; } = schemaVersion;
 
     /// <summary>
-    /// Copies the snapshot to a new file with SQLite's online backup API, in cancellable steps; every
-    /// step reads this snapshot, so a concurrent commit does not restart the copy.
+    /// Copies the snapshot to a new file with SQLite's online backup API, in cancellable steps; every step reads this
+    /// snapshot, so a concurrent commit does not restart the copy. No journal and no syncs: the caller deletes the file on
+    /// failure and fsyncs it after the read transaction has ended, so the web app's WAL does not wait for the disk.
     /// </summary>
-    /// <remarks>
-    /// No journal and no syncs: the caller deletes the file on failure and fsyncs it after the read
-    /// transaction has ended, so the web app's WAL does not wait for the disk.
-    /// </remarks>
     public void CopyTo(string path, CancellationToken cancellationToken)
     {
         using var destination = new SqliteConnection(SqliteDatabase.ConnectionString(path, SqliteOpenMode.ReadWriteCreate));

@@ -5,10 +5,7 @@ namespace MoscowTime.Storage;
 /// <summary>How every part of MoscowTime opens a visits database.</summary>
 public static class SqliteDatabase
 {
-    /// <summary>
-    /// How long a statement waits for another connection's lock before SQLITE_BUSY: longer than any
-    /// commit or backup step holds one, short enough that a stuck lock surfaces as an error.
-    /// </summary>
+    /// <summary>How long a statement waits for another connection's lock before SQLITE_BUSY: longer than any commit or backup step holds one, short enough that a stuck lock surfaces as an error.</summary>
     private const int BusyTimeoutMilliseconds = 5000;
 
     /// <summary>
@@ -16,9 +13,8 @@ public static class SqliteDatabase
     /// write; synchronous=FULL makes a commit durable before a visit is acknowledged.
     /// </summary>
     /// <param name="create">
-    /// True only on the first open of a process: a file that disappears while the app runs must
-    /// surface as an error, not be replaced silently by an empty database that restarts the count at zero.
-    /// That first open also creates the file's directory.
+    /// True only on the first open of a process, which also creates the file's directory: a file that disappears while the
+    /// app runs must surface as an error, not be replaced silently by an empty database that restarts the count at zero.
     /// </param>
     public static SqliteConnection OpenWriter(string path, bool create)
     {
@@ -27,49 +23,22 @@ public static class SqliteDatabase
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         }
 
-        var connection = new SqliteConnection(ConnectionString(path, create ? SqliteOpenMode.ReadWriteCreate : SqliteOpenMode.ReadWrite));
-        try
-        {
-            connection.Open();
-            Execute(connection, $"""
-                PRAGMA journal_mode = WAL;
-                PRAGMA synchronous = FULL;
-                PRAGMA busy_timeout = {BusyTimeoutMilliseconds};
-                -- The PVC is 10 MiB and also holds backups: truncate the WAL after checkpoints. The sidecar checkpoints at 256
-                -- frames once they are shipped; 512 bounds the WAL while it is down or behind.
-                PRAGMA wal_autocheckpoint = 512;
-                PRAGMA journal_size_limit = 1048576;
-                """);
-            return connection;
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
+        return Open(path, create ? SqliteOpenMode.ReadWriteCreate : SqliteOpenMode.ReadWrite, $"""
+            PRAGMA journal_mode = WAL;
+            PRAGMA synchronous = FULL;
+            PRAGMA busy_timeout = {BusyTimeoutMilliseconds};
+            -- The PVC is 10 MiB and also holds backups: truncate the WAL after checkpoints. The sidecar checkpoints at 256
+            -- frames once they are shipped; 512 bounds the WAL while it is down or behind.
+            PRAGMA wal_autocheckpoint = 512;
+            PRAGMA journal_size_limit = 1048576;
+            """);
     }
 
     /// <summary>Opens a database for reading only (the sidecar, operators' checks, tests).</summary>
-    public static SqliteConnection OpenReadOnly(string path)
-    {
-        var connection = new SqliteConnection(ConnectionString(path, SqliteOpenMode.ReadOnly));
-        try
-        {
-            connection.Open();
-            Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutMilliseconds};");
-            return connection;
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
-    }
+    public static SqliteConnection OpenReadOnly(string path) =>
+        Open(path, SqliteOpenMode.ReadOnly, $"PRAGMA busy_timeout = {BusyTimeoutMilliseconds};");
 
-    /// <summary>
-    /// Pooling is off everywhere: a pooled handle would keep a file open after we are done with it,
-    /// which matters when backups are renamed, restored or a damaged file is moved aside.
-    /// </summary>
+    /// <summary>Pooling is off everywhere: a pooled handle would keep a file open after we are done with it, which matters when backups are renamed, restored or a damaged file is moved aside.</summary>
     public static string ConnectionString(string path, SqliteOpenMode mode) => new SqliteConnectionStringBuilder
     {
         DataSource = path,
@@ -78,11 +47,33 @@ public static class SqliteDatabase
         Cache = SqliteCacheMode.Private,
     }.ToString();
 
+    private static SqliteConnection Open(string path, SqliteOpenMode mode, string pragmas)
+    {
+        var connection = new SqliteConnection(ConnectionString(path, mode));
+        try
+        {
+            connection.Open();
+            Execute(connection, pragmas);
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
     internal static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
     {
-        using var command = connection.CreateCommand();
+        using var command = Command(connection, transaction, sql);
+        command.ExecuteNonQuery();
+    }
+
+    internal static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql)
+    {
+        var command = connection.CreateCommand();
         command.CommandText = sql;
         command.Transaction = transaction;
-        command.ExecuteNonQuery();
+        return command;
     }
 }

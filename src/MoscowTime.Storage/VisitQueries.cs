@@ -24,13 +24,13 @@ public static class VisitQueries
 
     public static long Total(SqliteConnection connection, SqliteTransaction? transaction = null)
     {
-        using var command = Command(connection, transaction, "SELECT COALESCE(SUM(visits), 0) FROM visit_hours;");
+        using var command = SqliteDatabase.Command(connection, transaction, "SELECT COALESCE(SUM(visits), 0) FROM visit_hours;");
         return (long)command.ExecuteScalar()!;
     }
 
     internal static void AddToHour(SqliteConnection connection, SqliteTransaction transaction, string hour, long visits)
     {
-        using var command = Command(connection, transaction, AddToHourSql);
+        using var command = SqliteDatabase.Command(connection, transaction, AddToHourSql);
         command.Parameters.AddWithValue("@hour", hour);
         command.Parameters.AddWithValue("@visits", visits);
         command.ExecuteNonQuery();
@@ -38,7 +38,7 @@ public static class VisitQueries
 
     internal static void MarkWritable(SqliteConnection connection, SqliteTransaction transaction, DateTimeOffset at)
     {
-        using var command = Command(connection, transaction, MarkWritableSql);
+        using var command = SqliteDatabase.Command(connection, transaction, MarkWritableSql);
         command.Parameters.AddWithValue("@at", at.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
         command.ExecuteNonQuery();
     }
@@ -54,7 +54,7 @@ public static class VisitQueries
         using var connection = SqliteDatabase.OpenReadOnly(databasePath);
         using var transaction = connection.BeginTransaction(deferred: true);
         var counts = new long[hours];
-        using (var command = Command(connection, transaction, "SELECT hour, visits FROM visit_hours WHERE hour >= @from AND hour < @to;"))
+        using (var command = SqliteDatabase.Command(connection, transaction, "SELECT hour, visits FROM visit_hours WHERE hour >= @from AND hour < @to;"))
         {
             command.Parameters.AddWithValue("@from", HourOf(first));
             command.Parameters.AddWithValue("@to", end);
@@ -68,16 +68,8 @@ public static class VisitQueries
             }
         }
 
-        using var before = Command(connection, transaction, "SELECT COALESCE(SUM(visits), 0) FROM visit_hours WHERE hour < @hour;");
+        using var before = SqliteDatabase.Command(connection, transaction, "SELECT COALESCE(SUM(visits), 0) FROM visit_hours WHERE hour < @hour;");
         before.Parameters.AddWithValue("@hour", end);
         return (counts, (long)before.ExecuteScalar()!);
-    }
-
-    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.Transaction = transaction;
-        return command;
     }
 }

@@ -12,13 +12,13 @@ namespace MoscowTime.Storage;
 /// The one writer of a visits database: a single loop commits everything waiting in one durable
 /// transaction (group commit), then completes each caller's task with its visit number.
 /// </summary>
-public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
+public sealed partial class VisitWriter(IOptions<VisitStoreOptions> options, TimeProvider time, StorageMetrics metrics, ILogger<VisitWriter> logger)
+    : IHostedService, IAsyncDisposable
 {
-    private readonly VisitStoreOptions _options;
-    private readonly TimeProvider _time;
-    private readonly StorageMetrics _metrics;
-    private readonly ILogger<VisitWriter> _logger;
-    private readonly Channel<Pending> _queue;
+    private readonly VisitStoreOptions _options = options.Value;
+
+    // Bounded and written with TryWrite only: a full queue refuses the visit at once (503).
+    private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(options.Value.QueueCapacity) { SingleReader = true });
     private readonly Dictionary<string, long> _hours = new(StringComparer.Ordinal);
 
     private SqliteConnection? _connection;
@@ -27,16 +27,6 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
     private volatile bool _stopping;
     private volatile WriterHealth _health = new(false, "the database has not been opened yet");
     private Task _loop = Task.CompletedTask;
-
-    public VisitWriter(IOptions<VisitStoreOptions> options, TimeProvider time, StorageMetrics metrics, ILogger<VisitWriter> logger)
-    {
-        _options = options.Value;
-        _time = time;
-        _metrics = metrics;
-        _logger = logger;
-        // Bounded and written with TryWrite only: a full queue refuses the visit at once (503).
-        _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(_options.QueueCapacity) { SingleReader = true });
-    }
 
     public string DatabasePath => _options.DatabasePath;
 
@@ -47,7 +37,7 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
 
     /// <summary>Records one visit; completes with its number once it is committed to disk.</summary>
     /// <exception cref="VisitNotRecordedException">The visit was not stored and must not be acknowledged.</exception>
-    public Task<long> RecordVisitAsync() => Enqueue(_time.GetUtcNow());
+    public Task<long> RecordVisitAsync() => Enqueue(time.GetUtcNow());
 
     /// <summary>Commits a write that changes no visit, proving the database takes commits.</summary>
     public Task<long> CheckWritableAsync() => Enqueue(null);
@@ -66,7 +56,7 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
         _queue.Writer.TryComplete();
         await _loop.WaitAsync(cancellationToken);
         CloseConnection();
-        LogDrained(_logger, CommittedTotal);
+        LogDrained(logger, CommittedTotal);
     }
 
     public async ValueTask DisposeAsync()
@@ -87,7 +77,7 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
 
         if (visitAt is not null)
         {
-            _metrics.Rejected.Add(1);
+            metrics.Rejected.Add(1);
         }
 
         return Task.FromException<long>(new VisitNotRecordedException(
@@ -148,7 +138,7 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
                 // The rest of the batch are write checks.
                 if (visits < batch.Count)
                 {
-                    VisitQueries.MarkWritable(connection, transaction, _time.GetUtcNow());
+                    VisitQueries.MarkWritable(connection, transaction, time.GetUtcNow());
                 }
 
                 transaction.Commit();
@@ -164,9 +154,9 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
             return;
         }
 
-        _metrics.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
-        _metrics.BatchSize.Record(batch.Count);
-        _metrics.Recorded.Add(visits);
+        metrics.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        metrics.BatchSize.Record(batch.Count);
+        metrics.Recorded.Add(visits);
         MarkWritable();
 
         var number = _total;
@@ -183,11 +173,11 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
         var reason = Describe(ex);
         if (_health.Writable || _health.Reason != reason)
         {
-            LogCommitFailed(_logger, ex, _options.DatabasePath, reason);
+            LogCommitFailed(logger, ex, _options.DatabasePath, reason);
         }
 
         _health = new WriterHealth(false, reason);
-        _metrics.Rejected.Add(visits);
+        metrics.Rejected.Add(visits);
         var error = ex as VisitNotRecordedException ?? new VisitNotRecordedException(reason, ex);
         foreach (var pending in batch)
         {
@@ -209,7 +199,7 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
         {
             var reason = Describe(ex);
             _health = new WriterHealth(false, reason);
-            LogOpenFailed(_logger, ex, _options.DatabasePath, reason);
+            LogOpenFailed(logger, ex, _options.DatabasePath, reason);
         }
     }
 
@@ -235,7 +225,7 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
             Volatile.Write(ref _total, total);
             _openedOnce = true;
             _connection = connection;
-            LogOpened(_logger, _options.DatabasePath, Schema.CurrentVersion, from, total);
+            LogOpened(logger, _options.DatabasePath, Schema.CurrentVersion, from, total);
             return connection;
         }
         catch
@@ -250,7 +240,7 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
         if (!_health.Writable)
         {
             _health = new WriterHealth(true, "the database takes commits");
-            LogWritable(_logger, _options.DatabasePath);
+            LogWritable(logger, _options.DatabasePath);
         }
     }
 
@@ -264,7 +254,7 @@ public sealed partial class VisitWriter : IHostedService, IAsyncDisposable
         }
         catch (SqliteException ex)
         {
-            LogCloseFailed(_logger, ex, _options.DatabasePath);
+            LogCloseFailed(logger, ex, _options.DatabasePath);
         }
     }
 

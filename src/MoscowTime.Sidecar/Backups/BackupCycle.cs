@@ -7,10 +7,7 @@ using SQLitePCL;
 
 namespace MoscowTime.Sidecar.Backups;
 
-/// <summary>
-/// One pass of the backup loop: check the directory, back up if the database changed since the
-/// newest backup, prune, and record the outcome for /healthz and /metrics. Used by one thread only.
-/// </summary>
+/// <summary>One pass of the backup loop: check the directory, back up if the database changed since the newest backup, prune, and record the outcome for /healthz and /metrics. Used by one thread only.</summary>
 public sealed partial class BackupCycle : IDisposable
 {
     /// <summary>The first pause before a retry: a lock the web app holds for one commit is gone by then.</summary>
@@ -155,10 +152,8 @@ public sealed partial class BackupCycle : IDisposable
             return new BackupOutcome.Unchanged(current.Value);
         }
 
-        // Until this process has seen the database once, data_version cannot say whether anything
-        // changed since the newest backup a previous process kept: the snapshot is compared with it
-        // instead, and not kept again when identical. Without this every restart or rollout would
-        // add a copy of the last backup and push older history out of retention.
+        // Until this process has seen the database once, data_version cannot tell a change since a previous process's
+        // newest backup: the snapshot is compared with it, so a restart or rollout does not push history out of retention.
         var sameAs = _backedUp is null && _catalog.List() is [var newest, ..] ? newest : null;
         return await _taker.TakeAsync(_live, sameAs, cancellationToken);
     }

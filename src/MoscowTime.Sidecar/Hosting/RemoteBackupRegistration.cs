@@ -9,9 +9,9 @@ namespace MoscowTime.Sidecar.Hosting;
 public static class RemoteBackupRegistration
 {
     /// <summary>
-    /// Continuous shipping and the restore drill, their loops, state and health checks, when <c>Backup:Remote:Url</c> is set. Call before the
-    /// local backup worker is registered: hosted services stop in reverse order, and the final
-    /// shipment must follow the final backup, which waits for the web app's last commits.
+    /// Continuous shipping and the restore drill, their loops, state and health checks, when <c>Backup:Remote:Url</c> is set.
+    /// Call before the local backup worker is registered: hosted services stop in reverse order, and the final shipment must
+    /// follow the final backup, which waits for the web app's last commits.
     /// </summary>
     public static WebApplicationBuilder AddRemoteBackups(this WebApplicationBuilder builder)
     {

@@ -8,10 +8,9 @@ namespace MoscowTime.Sidecar.Hosting;
 public static class SidecarServices
 {
     /// <summary>
-    /// How long SIGTERM waits for the final backup and its upload. The kubelet sends SIGKILL once
-    /// the pod's terminationGracePeriodSeconds have passed, counted from before the container's
-    /// preStop pause: the pause and this must fit inside it (ShutdownGraceTests renders the
-    /// manifests and checks).
+    /// How long SIGTERM waits for the final backup and its upload. The kubelet sends SIGKILL once the pod's
+    /// terminationGracePeriodSeconds, counted from before the preStop pause, have passed: the pause and this must fit
+    /// inside it (ShutdownGraceTests renders the manifests and checks).
     /// </summary>
     public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(15);
 

@@ -7,10 +7,7 @@ using MoscowTime.Sidecar.Remote;
 
 namespace MoscowTime.Sidecar.Observability;
 
-/// <summary>
-/// The sidecar's figures as observable instruments: read from <see cref="BackupState"/> and the shipper's
-/// <see cref="ShippingState"/> when Prometheus scrapes, so they always agree with /healthz. Help texts are in the Exported lists.
-/// </summary>
+/// <summary>The sidecar's figures as observable instruments: read from <see cref="BackupState"/> and the shipper's <see cref="ShippingState"/> when Prometheus scrapes, so they always agree with /healthz. Help texts are in the Exported lists.</summary>
 public sealed class BackupMeters : IDisposable
 {
     public const string MeterName = "MoscowTime.Backups";

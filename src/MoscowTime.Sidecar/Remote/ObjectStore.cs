@@ -16,10 +16,7 @@ public sealed record RemoteObject(string Key, string Name, long Size);
 /// <summary>A local file's digests: SHA-256 (hex) for the object's metadata and restore, MD5 for Content-MD5 (base64) and the ETag (hex).</summary>
 public sealed record FileDigests(string Sha256, string Md5Hex, string Md5Base64);
 
-/// <summary>
-/// The few S3 calls remote backups make, on this pod's folder only. Each call is one attempt: the
-/// SDK's own retries are off, so that <see cref="Backups.Retries"/> decides, on the injected clock.
-/// </summary>
+/// <summary>The few S3 calls remote backups make, on this pod's folder only. Each call is one attempt: the SDK's own retries are off, so that <see cref="Backups.Retries"/> decides, on the injected clock.</summary>
 public sealed partial class ObjectStore : IDisposable
 {
     /// <summary>User metadata (<c>x-amz-meta-sha256</c>): the SHA-256 of the local file, in hex.</summary>
@@ -52,9 +49,8 @@ public sealed partial class ObjectStore : IDisposable
             config.ServiceURL = options.Endpoint;
             config.ForcePathStyle = true;
             config.AuthenticationRegion = string.IsNullOrWhiteSpace(options.Region) ? DefaultSigningRegion : options.Region;
-            // Many S3-compatible stores reject the 2025 default x-amz-checksum-* headers and
-            // aws-chunked bodies; the Content-MD5 and ETag that every S3 store has known since
-            // 2006 (or our own SHA-256 read-back) confirm what was stored instead.
+            // Many S3-compatible stores reject the default x-amz-checksum-* headers and aws-chunked bodies; the
+            // Content-MD5 and ETag every S3 store knows (or our own SHA-256 read-back) confirm what was stored instead.
             config.RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED;
             config.ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED;
         }
@@ -91,9 +87,8 @@ public sealed partial class ObjectStore : IDisposable
             AutoCloseStream = false,
             ContentType = "application/vnd.sqlite3",
             UseChunkEncoding = false,
-            // A store that checks it (S3, MinIO, R2, Ceph RGW) refuses a body that arrives
-            // different (400 BadDigest) and keeps nothing; the SDK sends it as given, without
-            // computing any checksum of its own, when checksums are only "when required".
+            // A store that checks it (S3, MinIO, R2, Ceph RGW) refuses a body that arrives different (400 BadDigest);
+            // with checksums only "when required" the SDK sends it as given and computes none of its own.
             MD5Digest = digests.Md5Base64,
         };
         request.Metadata.Add(ChecksumKey, digests.Sha256);
@@ -165,10 +160,8 @@ public sealed partial class ObjectStore : IDisposable
     public void Dispose() => _client.Dispose();
 
     /// <summary>
-    /// Static keys, as the Secret puts them in the environment (<c>AWS_ACCESS_KEY_ID</c>,
-    /// <c>AWS_SECRET_ACCESS_KEY</c>, and <c>AWS_SESSION_TOKEN</c> when temporary), read through
-    /// configuration like every other setting; null leaves the SDK's default chain to find them (web
-    /// identity, Pod Identity, a profile).
+    /// Static keys as the Secret puts them in the environment (<c>AWS_ACCESS_KEY_ID</c>, <c>AWS_SECRET_ACCESS_KEY</c>, and
+    /// <c>AWS_SESSION_TOKEN</c> when temporary); null leaves the SDK's default chain (web identity, Pod Identity, a profile).
     /// </summary>
     private static AWSCredentials? Credentials(IConfiguration configuration) =>
         (configuration["AWS_ACCESS_KEY_ID"], configuration["AWS_SECRET_ACCESS_KEY"], configuration["AWS_SESSION_TOKEN"]) switch
@@ -185,7 +178,7 @@ public sealed partial class ObjectStore : IDisposable
         await using var body = response.ResponseStream;
         try
         {
-            return (await hash(body), Recorded(response.Metadata));
+            return (await hash(body), response.Metadata[ChecksumKey] is { Length: > 0 } recorded ? recorded : null);
         }
         catch (AmazonClientException)
         {
@@ -195,8 +188,6 @@ public sealed partial class ObjectStore : IDisposable
                 $"{Location}{name} does not match the store's own checksum of it (ETag): damaged in the store or on the way");
         }
     }
-
-    private static string? Recorded(MetadataCollection metadata) => metadata[ChecksumKey] is { Length: > 0 } sha256 ? sha256 : null;
 
     [LoggerMessage(LogLevel.Warning, "Asking the store again (attempt {Attempt}) in {DelayMs:F0} ms: {Reason}")]
     private static partial void LogRetrying(ILogger logger, int attempt, double delayMs, string reason);

@@ -21,10 +21,7 @@ public sealed partial record RemoteChain(DateTimeOffset Start, string Folder, Re
 
     public static string FolderFor(DateTimeOffset start) => $"{FolderPrefix}{BackupCatalog.Stamp(start)}Z";
 
-    /// <param name="generation">
-    /// The WAL generation whose frame 0 the chain continues from, in the name (<c>snapshot-&lt;salts&gt;.db</c>): a sidecar
-    /// restarted before the chain's first segment continues it too.
-    /// </param>
+    /// <param name="generation">The WAL generation whose frame 0 the chain continues from, in the name (<c>snapshot-&lt;salts&gt;.db</c>): a sidecar restarted before the chain's first segment continues it too.</param>
     public static string SnapshotFor(DateTimeOffset start, WalPosition? generation = null) =>
         $"{FolderFor(start)}/{(generation is { } g ? $"snapshot-{g.Salt1:x8}{g.Salt2:x8}.db" : SnapshotName)}";
 

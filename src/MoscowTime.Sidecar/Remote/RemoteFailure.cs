@@ -8,10 +8,7 @@ namespace MoscowTime.Sidecar.Remote;
 /// <summary>The store holds something other than the file just uploaded: never counted as a backup.</summary>
 public sealed class RemoteMismatchException(string message) : Exception(message);
 
-/// <summary>
-/// One line an operator can act on, for /healthz, the log and restore's exit. Built from status
-/// codes and the service's error code and message only: no header, no signature, no credential.
-/// </summary>
+/// <summary>One line an operator can act on, for /healthz, the log and restore's exit. Built from status codes and the service's error code and message only: no header, no signature, no credential.</summary>
 public static class RemoteFailure
 {
     public static string Describe(Exception? exception, RemoteOptions options, RemoteLocation location)
@@ -31,9 +28,8 @@ public static class RemoteFailure
                 $"{store} answered {(int)service.StatusCode} {service.ErrorCode}: {service.Message}",
             TimeoutRejectedException or OperationCanceledException or TimeoutException =>
                 $"{store} did not answer within Backup:Remote:AttemptTimeout ({options.AttemptTimeout})",
-            HttpRequestException or System.Net.Sockets.SocketException or IOException =>
-                $"{store} cannot be reached: {Innermost(exception).Message}",
-            AmazonClientException { InnerException: HttpRequestException or System.Net.Sockets.SocketException or IOException } =>
+            HttpRequestException or System.Net.Sockets.SocketException or IOException
+                or AmazonClientException { InnerException: HttpRequestException or System.Net.Sockets.SocketException or IOException } =>
                 $"{store} cannot be reached: {Innermost(exception).Message}",
             AmazonClientException client => $"the AWS SDK cannot call {store}: {FirstSentence(client.Message)}",
             _ => $"{store}: {exception.GetType().Name}: {FirstSentence(exception.Message)}",
@@ -52,8 +48,7 @@ public static class RemoteFailure
         HttpRequestException or System.Net.Sockets.SocketException or IOException or TimeoutRejectedException or TimeoutException => true,
         // HttpClient's own timeout; a cancellation the caller asked for is never retried (Retries).
         OperationCanceledException => true,
-        AmazonClientException { InnerException: { } inner } => IsTransient(inner),
-        AmazonServiceException { InnerException: { } inner } => IsTransient(inner),
+        AmazonClientException or AmazonServiceException when exception.InnerException is { } inner => IsTransient(inner),
         _ => false,
     };
 

@@ -3,10 +3,7 @@ namespace MoscowTime.Sidecar.Remote;
 /// <summary>What the shipper knows about the store, as of one moment; /healthz and /metrics read it.</summary>
 public sealed record ShippingStatus
 {
-    /// <summary>
-    /// When the oldest commit not yet confirmed in the store was first seen; null when the store holds every one. The
-    /// process start until the first read of the WAL tells: an unread WAL may hold commits the store lacks.
-    /// </summary>
+    /// <summary>When the oldest commit not yet confirmed in the store was first seen; null when the store holds every one. The process start until the first read of the WAL tells: an unread WAL may hold commits the store lacks.</summary>
     public DateTimeOffset? WaitingSince { get; init; }
 
     /// <summary>The chain being continued: its folder in the store.</summary>

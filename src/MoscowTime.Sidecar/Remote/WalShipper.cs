@@ -40,10 +40,7 @@ public sealed partial class WalShipper(ObjectStore store, ShippedObjects objects
     /// <summary>When each commit after the position was first seen: they wait here while the store is down.</summary>
     private readonly List<DateTimeOffset> _times = [];
 
-    /// <summary>
-    /// The database file's last write once our checkpoint copied every frame up to the position: while no other
-    /// checkpoint writes the file, the next WAL generation continues the chain.
-    /// </summary>
+    /// <summary>The database file's last write once our checkpoint copied every frame up to the position: while no other checkpoint writes the file, the next WAL generation continues the chain.</summary>
     private DateTime? _checkpointed;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -159,10 +156,9 @@ public sealed partial class WalShipper(ObjectStore store, ShippedObjects objects
 
         var now = time.GetUtcNow();
         var read = WriteAheadLog.ReadCommitted(_database, _position);
-        if (read is WalRead.LostPlace && _checkpointed == File.GetLastWriteTimeUtc(_database) && WriteAheadLog.ReadCommitted(_database, null) is WalRead.Committed
-            { Next: { } next } && next.Salt1 == _position!.Value.Salt1 + 1)
+        if (read is WalRead.LostPlace && _checkpointed == File.GetLastWriteTimeUtc(_database) && Generation() is { } next && next.Salt1 == _position!.Value.Salt1 + 1)
         {
-            _position = next with { Frames = 0 };
+            _position = next;
             read = WriteAheadLog.ReadCommitted(_database, _position);
         }
 
