@@ -31,6 +31,17 @@ need() {
 
 now_ms() { date +%s%3N; }
 
+rss_peak_mib() { # pid seconds -> peak VmRSS in MiB while sampling
+  local pid=$1 seconds=$2 peak=0 rss
+  local end=$(($(date +%s) + seconds))
+  while [ "$(date +%s)" -lt "$end" ]; do
+    rss=$(awk '/VmRSS/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)
+    [ "${rss:-0}" -gt "$peak" ] && peak=$rss
+    sleep 0.2
+  done
+  echo $((peak / 1024))
+}
+
 # wait_for URL: polls until it answers 2xx (10 s at most); prints the milliseconds it took.
 wait_for() {
   local start

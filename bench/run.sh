@@ -65,17 +65,6 @@ drive() { # seconds output-file
   wrk -t2 -c"$connections" -d"$1s" --timeout 5s --latency "http://127.0.0.1:$port/" >"$2"
 }
 
-rss_peak_mib() { # pid seconds -> peak VmRSS in MiB while sampling
-  local pid=$1 seconds=$2 peak=0 rss
-  local end=$(($(date +%s) + seconds))
-  while [ "$(date +%s)" -lt "$end" ]; do
-    rss=$(awk '/VmRSS/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)
-    [ "${rss:-0}" -gt "$peak" ] && peak=$rss
-    sleep 0.2
-  done
-  echo $((peak / 1024))
-}
-
 # the variants that commit visits (and so count them)
 counts_visits() { [ "${1%@*}" = web ] || [ "$1" = web-tmpfs ]; }
 

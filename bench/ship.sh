@@ -78,16 +78,6 @@ percentile() { # p file
   sort -g "$2" | awk -v p="$1" '{ v[NR] = $1 } END { if (!NR) { print "-"; exit } i = int(NR * p / 100 + 0.999); if (i < 1) i = 1; printf "%.2f", v[i] }'
 }
 
-rss_peak_mib() { # pid seconds
-  local end=$(($(date +%s) + $2)) peak=0 rss
-  while [ "$(date +%s)" -lt "$end" ]; do
-    rss=$(awk '/VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0)
-    [ "${rss:-0}" -gt "$peak" ] && peak=$rss
-    sleep 0.2
-  done
-  echo $((peak / 1024))
-}
-
 # --- 1. lag, requests, bytes and CPU by rate -----------------------------------------------------
 database=$work/rates/visits.db
 mkdir -p "$(dirname "$database")"
