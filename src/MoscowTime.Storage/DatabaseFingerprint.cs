@@ -20,7 +20,7 @@ public static class DatabaseFingerprint
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         Append(hash, connection.ExecuteScalar<long>("PRAGMA user_version;"));
         var tables = connection.Query<string>(
-            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name;").AsList();
+            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name;");
         foreach (var table in tables)
         {
             Append(hash, table);

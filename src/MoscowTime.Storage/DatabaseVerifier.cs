@@ -52,7 +52,7 @@ public static class DatabaseVerifier
         try
         {
             using var connection = SqliteDatabase.OpenReadOnly(path);
-            var problems = connection.Query<string>("PRAGMA integrity_check;").AsList();
+            List<string> problems = [.. connection.Query<string>("PRAGMA integrity_check;")];
             if (problems is not ["ok"])
             {
                 return new DatabaseCheck(path, DatabaseCondition.Damaged, $"{path} fails integrity_check: {Summarize(problems)}");

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace MoscowTime.Storage;
 
@@ -19,3 +20,7 @@ public sealed class VisitStoreOptions
     [Range(1, 100_000, ErrorMessage = "Visits:MaxBatchSize must be between {1} and {2}")]
     public int MaxBatchSize { get; set; } = 4_096;
 }
+
+/// <summary>The attributes above, checked by code generated at build time: no reflection, so it works under Native AOT.</summary>
+[OptionsValidator]
+public sealed partial class VisitStoreOptionsAttributes : IValidateOptions<VisitStoreOptions>;

@@ -1,8 +1,13 @@
 using System.ComponentModel.DataAnnotations;
+using System.Diagnostics.CodeAnalysis;
+using Microsoft.Extensions.Options;
 
 namespace MoscowTime.Sidecar.Backups;
 
 /// <summary>Configuration section <c>Backup</c> (environment: <c>Backup__Interval</c> and so on).</summary>
+// Safe: these [Range(typeof(TimeSpan), …)] attributes are never constructed at run time. Only the validator
+// generated below reads them, at build time, into its own copy of RangeAttribute; nothing reflects over them.
+[UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Range attributes are read at build time only (OptionsValidator).")]
 public sealed class BackupOptions
 {
     public const string Section = "Backup";
@@ -37,3 +42,7 @@ public sealed class BackupOptions
 
     public TimeSpan EffectiveMaxAge => MaxAge ?? Interval * 3;
 }
+
+/// <summary>The attributes above, checked by code generated at build time: no reflection, so it works under Native AOT.</summary>
+[OptionsValidator]
+public sealed partial class BackupOptionsAttributes : IValidateOptions<BackupOptions>;

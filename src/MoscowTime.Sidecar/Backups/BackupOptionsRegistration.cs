@@ -10,8 +10,8 @@ public static class BackupOptionsRegistration
     {
         services.AddOptions<BackupOptions>()
             .BindConfiguration(BackupOptions.Section)
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<BackupOptions>, BackupOptionsAttributes>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BackupOptions>, BackupOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp =>

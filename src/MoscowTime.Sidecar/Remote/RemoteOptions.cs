@@ -1,4 +1,6 @@
 using System.ComponentModel.DataAnnotations;
+using System.Diagnostics.CodeAnalysis;
+using Microsoft.Extensions.Options;
 
 namespace MoscowTime.Sidecar.Remote;
 
@@ -7,6 +9,9 @@ namespace MoscowTime.Sidecar.Remote;
 /// options, so no options dump shows them: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (see <see cref="ObjectStore"/>),
 /// else the AWS SDK's default chain (web identity, Pod Identity).
 /// </summary>
+// Safe: these [Range(typeof(TimeSpan), …)] attributes are never constructed at run time. Only the validator
+// generated below reads them, at build time, into its own copy of RangeAttribute; nothing reflects over them.
+[UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Range attributes are read at build time only (OptionsValidator).")]
 public sealed class RemoteOptions
 {
     public const string Section = "Backup:Remote";
@@ -53,3 +58,7 @@ public sealed class RemoteOptions
     /// <summary>Whether remote backups are on: read from configuration, so a remote's services are registered only then.</summary>
     public static bool IsConfigured(IConfiguration configuration) => !string.IsNullOrWhiteSpace(configuration[$"{Section}:{nameof(Url)}"]);
 }
+
+/// <summary>The attributes above, checked by code generated at build time: no reflection, so it works under Native AOT.</summary>
+[OptionsValidator]
+public sealed partial class RemoteOptionsAttributes : IValidateOptions<RemoteOptions>;

@@ -17,8 +17,8 @@ public static class RemoteOptionsRegistration
                 options.Region = NonEmpty(options.Region) ?? NonEmpty(configuration["AWS_REGION"]) ?? NonEmpty(configuration["AWS_DEFAULT_REGION"]);
                 options.Endpoint = NonEmpty(options.Endpoint);
             })
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RemoteOptions>, RemoteOptionsAttributes>();
         if (RemoteOptions.IsConfigured(configuration))
         {
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RemoteOptions>, RemoteOptionsValidator>());

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace MoscowTime.Web.Cluster;
 
@@ -66,3 +67,7 @@ public sealed class ClusterOptions : IValidatableObject
         }
     }
 }
+
+/// <summary>The attributes above, checked by code generated at build time: no reflection, so it works under Native AOT.</summary>
+[OptionsValidator]
+public sealed partial class ClusterOptionsAttributes : IValidateOptions<ClusterOptions>;

@@ -18,8 +18,8 @@ public static class ClusterServices
     {
         services.AddOptions<ClusterOptions>()
             .BindConfiguration(ClusterOptions.Section)
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ClusterOptions>, ClusterOptionsAttributes>();
         services.AddSingleton<IPeerResolver, DnsPeerResolver>();
         services.AddSingleton<PeerDirectory>();
         services.AddSingleton<ClusterMetrics>();

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
+using MoscowTime.Web.Hosting;
 using MoscowTime.Web.Pods;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
@@ -20,7 +21,7 @@ public sealed class PeerClient(IHttpClientFactory clients, ClusterMetrics metric
         try
         {
             using var client = clients.CreateClient(HttpClientName);
-            var answer = await client.GetFromJsonAsync<PodVisits>(new Uri(peer.BaseAddress, "/visits"), cancellationToken)
+            var answer = await client.GetFromJsonAsync(new Uri(peer.BaseAddress, "/visits"), WebJson.Default.PodVisits, cancellationToken)
                 ?? throw new InvalidDataException("empty answer");
             return new PodCount(answer.Pod, answer.Visits, true);
         }

@@ -31,8 +31,8 @@ public static class WebServices
 
         services.AddOptions<VisitStoreOptions>()
             .BindConfiguration(VisitStoreOptions.Section)
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<VisitStoreOptions>, VisitStoreOptionsAttributes>();
         services.AddSingleton<IValidateOptions<VisitStoreOptions>, VisitStoreOptionsValidator>();
         services.AddSingleton<StorageMetrics>();
         services.AddSingleton<VisitWriter>();
@@ -42,8 +42,11 @@ public static class WebServices
             .AddCheck("self", () => HealthCheckResult.Healthy("the process serves requests"), [HealthApi.LiveTag])
             .AddCheck<DatabaseReadinessCheck>("database", tags: [HealthApi.ReadyTag]);
 
+        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, WebJson.Default));
+
         // Kestrel reads only its endpoints from configuration; this lets operators tune Kestrel__Limits__* too.
-        services.Configure<KestrelServerOptions>(builder.Configuration.GetSection("Kestrel"));
+        var limits = builder.Configuration.GetSection("Kestrel:Limits");
+        services.Configure<KestrelServerOptions>(kestrel => limits.Bind(kestrel.Limits));
         services.Configure<HostOptions>(host => host.ShutdownTimeout = ShutdownTimeout);
         return builder;
     }
