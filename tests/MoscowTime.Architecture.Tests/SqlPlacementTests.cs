@@ -19,6 +19,8 @@ public sealed partial class SqlPlacementTests
     {
         "Microsoft.Data.Sqlite.SqliteCommand",
         "Dapper.SqlMapper",
+        // What Dapper.AOT's build-time interceptors call in place of SqlMapper.
+        "Dapper.DapperAotExtensions",
         "SQLitePCL.raw",
     };
 
@@ -60,7 +62,7 @@ public sealed partial class SqlPlacementTests
 
         Assert.Contains(found, use => use.StartsWith("statement: ", StringComparison.Ordinal) && use.Contains("PRAGMA", StringComparison.Ordinal));
         Assert.Contains(found, use => use.StartsWith("statement: ", StringComparison.Ordinal) && use.Contains("SELECT", StringComparison.Ordinal));
-        Assert.Contains(found, use => use == "call: Dapper.SqlMapper");
+        Assert.Contains(found, use => use == "call: Dapper.DapperAotExtensions");
         Assert.Contains(found, use => use == "call: SQLitePCL.raw");
     }
 

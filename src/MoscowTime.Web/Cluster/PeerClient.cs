@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
-using MoscowTime.Web.Hosting;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 using MoscowTime.Web.Pods;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
@@ -9,9 +11,12 @@ using Polly.Timeout;
 namespace MoscowTime.Web.Cluster;
 
 /// <summary>Asks one peer for its own count (GET /visits, which never fans out); timeouts, retry and breaker are in <see cref="ClusterServices"/>.</summary>
-public sealed class PeerClient(IHttpClientFactory clients, ClusterMetrics metrics)
+public sealed class PeerClient(IHttpClientFactory clients, ClusterMetrics metrics, IOptions<JsonOptions> json)
 {
     public const string HttpClientName = "peers";
+
+    /// <summary>/visits read with the JSON options it is written with (generated code: no reflection under Native AOT).</summary>
+    private readonly JsonTypeInfo<PodVisits> _answer = (JsonTypeInfo<PodVisits>)json.Value.SerializerOptions.GetTypeInfo(typeof(PodVisits));
 
     /// <summary>Never throws: a peer that does not answer becomes a not-ok line with the reason.</summary>
     public async Task<PodCount> AskAsync(PeerTarget peer, CancellationToken cancellationToken)
@@ -21,7 +26,7 @@ public sealed class PeerClient(IHttpClientFactory clients, ClusterMetrics metric
         try
         {
             using var client = clients.CreateClient(HttpClientName);
-            var answer = await client.GetFromJsonAsync(new Uri(peer.BaseAddress, "/visits"), WebJson.Default.PodVisits, cancellationToken)
+            var answer = await client.GetFromJsonAsync(new Uri(peer.BaseAddress, "/visits"), _answer, cancellationToken)
                 ?? throw new InvalidDataException("empty answer");
             return new PodCount(answer.Pod, answer.Visits, true);
         }
