@@ -270,7 +270,7 @@ public sealed partial class VisitWriter(IOptions<VisitStoreOptions> options, Tim
         SqliteException { SqliteErrorCode: raw.SQLITE_FULL } => $"the disk holding {_options.DatabasePath} is full (SQLITE_FULL)",
         SqliteException { SqliteErrorCode: raw.SQLITE_READONLY } => $"{_options.DatabasePath} is read-only (SQLITE_READONLY)",
         SqliteException { SqliteErrorCode: raw.SQLITE_CANTOPEN } => $"cannot open {_options.DatabasePath} (SQLITE_CANTOPEN): missing file or unwritable directory",
-        SqliteException { SqliteErrorCode: raw.SQLITE_CORRUPT or raw.SQLITE_NOTADB } => $"{_options.DatabasePath} is damaged or not a database ({((SqliteException)ex).Message.Replace("SQLite Error ", "SQLite error ", StringComparison.Ordinal)})",
+        SqliteException { SqliteErrorCode: raw.SQLITE_CORRUPT or raw.SQLITE_NOTADB } damaged => $"{_options.DatabasePath} is damaged or not a database ({damaged.Message.Replace("SQLite Error ", "SQLite error ", StringComparison.Ordinal)})",
         SqliteException sqlite => $"SQLite error {sqlite.SqliteExtendedErrorCode} on {_options.DatabasePath}: {sqlite.Message}",
         _ => $"{ex.GetType().Name} on {_options.DatabasePath}: {ex.Message}",
     };

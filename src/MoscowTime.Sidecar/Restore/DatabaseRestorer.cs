@@ -61,6 +61,7 @@ public sealed partial class DatabaseRestorer(IOptions<BackupOptions> options, Ba
                 break;
         }
 
+        // Missing (no check), empty (intact, without a schema) or damaged: a backup replaces it.
         (Usable? Backup, int Tried, string Why) found;
         try
         {
