@@ -22,10 +22,8 @@ public enum DatabaseCondition
 /// <param name="Visits">The visit total, when counted and the schema is the current one.</param>
 public sealed record DatabaseCheck(string Path, DatabaseCondition Condition, string? Problem, int SchemaVersion = 0, long? Visits = null)
 {
-    public bool IsIntact => Condition == DatabaseCondition.Intact;
-
     /// <summary>Intact, with a schema this build can open: the only file worth keeping as a backup or restoring.</summary>
-    public bool IsUsableBackup => IsIntact && SchemaVersion is >= 1 and <= Schema.CurrentVersion;
+    public bool IsUsableBackup => Condition == DatabaseCondition.Intact && SchemaVersion is >= 1 and <= Schema.CurrentVersion;
 
     /// <summary>Why the file is not a usable backup, for logs and health.</summary>
     public string? WhyNotUsable => Condition switch

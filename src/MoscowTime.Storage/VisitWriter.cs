@@ -19,7 +19,6 @@ public sealed partial class VisitWriter(IOptions<VisitStoreOptions> options, Tim
 
     // Bounded and written with TryWrite only: a full queue refuses the visit at once (503).
     private readonly Channel<Pending> _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(options.Value.QueueCapacity) { SingleReader = true });
-    private readonly Dictionary<string, long> _hours = new(StringComparer.Ordinal);
 
     private SqliteConnection? _connection;
     private bool _openedOnce;
@@ -115,22 +114,15 @@ public sealed partial class VisitWriter(IOptions<VisitStoreOptions> options, Tim
             }
 
             var connection = Open();
-            _hours.Clear();
-            foreach (var pending in batch)
-            {
-                if (pending.VisitAt is { } at)
-                {
-                    var hour = VisitQueries.HourOf(at);
-                    _hours[hour] = _hours.GetValueOrDefault(hour) + 1;
-                    visits++;
-                }
-            }
+            var hours = batch.Where(pending => pending.VisitAt is not null)
+                .CountBy(pending => VisitQueries.HourOf(pending.VisitAt!.Value)).ToList();
+            visits = hours.Sum(hour => hour.Value);
 
             // One transaction for the whole batch: one fsync for every visit in it.
             var transaction = connection.BeginTransaction();
             try
             {
-                foreach (var (hour, count) in _hours)
+                foreach (var (hour, count) in hours)
                 {
                     VisitQueries.AddToHour(connection, transaction, hour, count);
                 }
@@ -278,7 +270,7 @@ public sealed partial class VisitWriter(IOptions<VisitStoreOptions> options, Tim
         SqliteException { SqliteErrorCode: raw.SQLITE_FULL } => $"the disk holding {_options.DatabasePath} is full (SQLITE_FULL)",
         SqliteException { SqliteErrorCode: raw.SQLITE_READONLY } => $"{_options.DatabasePath} is read-only (SQLITE_READONLY)",
         SqliteException { SqliteErrorCode: raw.SQLITE_CANTOPEN } => $"cannot open {_options.DatabasePath} (SQLITE_CANTOPEN): missing file or unwritable directory",
-        SqliteException { SqliteErrorCode: raw.SQLITE_CORRUPT or raw.SQLITE_NOTADB } => $"{_options.DatabasePath} is damaged or not a database ({((SqliteException)ex).Message.Replace("SQLite Error ", "SQLite error ", StringComparison.Ordinal)})",
+        SqliteException { SqliteErrorCode: raw.SQLITE_CORRUPT or raw.SQLITE_NOTADB } damaged => $"{_options.DatabasePath} is damaged or not a database ({damaged.Message.Replace("SQLite Error ", "SQLite error ", StringComparison.Ordinal)})",
         SqliteException sqlite => $"SQLite error {sqlite.SqliteExtendedErrorCode} on {_options.DatabasePath}: {sqlite.Message}",
         _ => $"{ex.GetType().Name} on {_options.DatabasePath}: {ex.Message}",
     };

@@ -8,7 +8,8 @@ using SQLitePCL;
 namespace MoscowTime.Sidecar.Backups;
 
 /// <summary>One pass of the backup loop: check the directory, back up if the database changed since the newest backup, prune, and record the outcome for /healthz and /metrics. Used by one thread only.</summary>
-public sealed partial class BackupCycle : IDisposable
+public sealed partial class BackupCycle(IOptions<BackupOptions> options, BackupCatalog catalog, LiveDatabase live, SnapshotTaker taker,
+    BackupState state, TimeProvider time, ILogger<BackupCycle> logger) : IDisposable
 {
     /// <summary>The first pause before a retry: a lock the web app holds for one commit is gone by then.</summary>
     public static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(250);
@@ -19,74 +20,63 @@ public sealed partial class BackupCycle : IDisposable
     /// <summary>The final pass waits at most this many quiet periods for the database to settle.</summary>
     private const int MaxQuietPeriods = 10;
 
-    private readonly BackupOptions _options;
-    private readonly BackupCatalog _catalog;
-    private readonly LiveDatabase _live;
-    private readonly SnapshotTaker _taker;
-    private readonly BackupState _state;
-    private readonly TimeProvider _time;
-    private readonly ILogger<BackupCycle> _logger;
-    private readonly ResiliencePipeline _pipeline;
+    private readonly BackupOptions _options = options.Value;
 
     /// <summary>The database version the newest backup holds, as this process knows it.</summary>
     private DatabaseVersion? _backedUp;
     private string? _reportedError;
 
-    public BackupCycle(IOptions<BackupOptions> options, BackupCatalog catalog, LiveDatabase live, SnapshotTaker taker,
-        BackupState state, TimeProvider time, ILogger<BackupCycle> logger)
-    {
-        (_options, _catalog, _live, _taker, _state, _time, _logger) = (options.Value, catalog, live, taker, state, time, logger);
-        _pipeline = Retries.Create(_options.AttemptTimeout, FirstRetryDelay, IsTransient, time, arguments =>
-            LogRetrying(logger, arguments.AttemptNumber + 1, arguments.RetryDelay.TotalMilliseconds, Describe(arguments.Outcome.Exception)));
-    }
+    /// <summary>Built on first use: its retry log describes failures with this instance's paths.</summary>
+    private ResiliencePipeline Pipeline => field ??= Retries.Create(_options.AttemptTimeout, FirstRetryDelay, IsTransient, time, arguments =>
+        LogRetrying(logger, arguments.AttemptNumber + 1, arguments.RetryDelay.TotalMilliseconds, Describe(arguments.Outcome.Exception)));
 
     /// <summary>Clears what a killed predecessor left half-written and learns what is already kept.</summary>
     public void Start()
     {
         try
         {
-            foreach (var name in _catalog.RemoveTemporaries())
+            foreach (var name in catalog.RemoveTemporaries())
             {
-                LogRemovedTemporary(_logger, name, _catalog.Directory);
+                LogRemovedTemporary(logger, name, catalog.Directory);
             }
 
-            _state.Found(_catalog.List());
+            state.Found(catalog.List());
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // The first pass reports the directory's problem through /healthz.
-            LogStartCleanupFailed(_logger, ex, _catalog.Directory);
+            LogStartCleanupFailed(logger, ex, catalog.Directory);
         }
     }
 
     /// <param name="cancellationToken">Abandons the attempt in hand; its temporary file is deleted.</param>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        _state.Beat();
+        state.Beat();
         try
         {
             PrepareDirectory();
-            var outcome = await _pipeline.ExecuteAsync(async token => await BackUpIfChangedAsync(token), cancellationToken);
+            var outcome = await Pipeline.ExecuteAsync(async token => await BackUpIfChangedAsync(token), cancellationToken);
             Record(outcome);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            LogAbandoned(_logger, _live.Path);
+            LogAbandoned(logger, live.Path);
             throw;
         }
         catch (Exception ex)
         {
             var reason = Describe(ex);
-            _state.Failed(reason);
+            state.Failed(reason);
             if (reason != _reportedError)
             {
-                LogFailed(_logger, ex, _live.Path, reason);
+                LogFailed(logger, ex, live.Path, reason);
                 _reportedError = reason;
             }
         }
         finally
         {
-            _state.Beat();
+            state.Beat();
         }
     }
 
@@ -103,48 +93,48 @@ public sealed partial class BackupCycle : IDisposable
         }
 
         var poll = quiet < QuietPoll ? quiet : QuietPoll;
-        var giveUpAt = _time.GetUtcNow() + (quiet * MaxQuietPeriods);
+        var giveUpAt = time.GetUtcNow() + (quiet * MaxQuietPeriods);
         var last = TryCurrentVersion();
-        var quietSince = _time.GetUtcNow();
-        while (_time.GetUtcNow() - quietSince < quiet && _time.GetUtcNow() < giveUpAt)
+        var quietSince = time.GetUtcNow();
+        while (time.GetUtcNow() - quietSince < quiet && time.GetUtcNow() < giveUpAt)
         {
-            await Task.Delay(poll, _time, cancellationToken);
+            await Task.Delay(poll, time, cancellationToken);
             var current = TryCurrentVersion();
             if (current != last)
             {
                 last = current;
-                quietSince = _time.GetUtcNow();
+                quietSince = time.GetUtcNow();
             }
         }
     }
 
-    public void Dispose() => _live.Dispose();
+    public void Dispose() => live.Dispose();
 
     private void PrepareDirectory()
     {
         try
         {
-            Directory.CreateDirectory(_catalog.Directory);
+            Directory.CreateDirectory(catalog.Directory);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new BackupFailedException($"backup directory {_catalog.Directory} is missing and cannot be created: {ex.Message}", ex);
+            throw new BackupFailedException($"backup directory {catalog.Directory} is missing and cannot be created: {ex.Message}", ex);
         }
 
-        if (DirectoryProbe.Check(_catalog.Directory) is { } problem)
+        if (DirectoryProbe.Check(catalog.Directory) is { } problem)
         {
             throw new BackupFailedException($"backup directory {problem}");
         }
 
-        _state.Found(_catalog.List());
+        state.Found(catalog.List());
     }
 
     private async Task<BackupOutcome> BackUpIfChangedAsync(CancellationToken cancellationToken)
     {
-        var current = _live.CurrentVersion();
+        var current = live.CurrentVersion();
         if (current is null)
         {
-            return new BackupOutcome.NothingToBackUp(null, $"{_live.Path} does not exist yet");
+            return new BackupOutcome.NothingToBackUp(null, $"{live.Path} does not exist yet");
         }
 
         if (current == _backedUp)
@@ -154,8 +144,8 @@ public sealed partial class BackupCycle : IDisposable
 
         // Until this process has seen the database once, data_version cannot tell a change since a previous process's
         // newest backup: the snapshot is compared with it, so a restart or rollout does not push history out of retention.
-        var sameAs = _backedUp is null && _catalog.List() is [var newest, ..] ? newest : null;
-        return await _taker.TakeAsync(_live, sameAs, cancellationToken);
+        var sameAs = _backedUp is null && catalog.List() is [var newest, ..] ? newest : null;
+        return await taker.TakeAsync(live, sameAs, cancellationToken);
     }
 
     private void Record(BackupOutcome outcome)
@@ -163,33 +153,33 @@ public sealed partial class BackupCycle : IDisposable
         _backedUp = outcome.Version;
         if (_reportedError is not null)
         {
-            LogRecovered(_logger, _live.Path);
+            LogRecovered(logger, live.Path);
             _reportedError = null;
         }
 
         switch (outcome)
         {
             case BackupOutcome.Kept kept:
-                LogBackedUp(_logger, _live.Path, kept.File.Name, kept.File.Size, kept.Duration.TotalMilliseconds);
-                foreach (var expired in _catalog.Prune(_options.Retain))
+                LogBackedUp(logger, live.Path, kept.File.Name, kept.File.Size, kept.Duration.TotalMilliseconds);
+                foreach (var expired in catalog.Prune(_options.Retain))
                 {
-                    LogPruned(_logger, expired.Name, _options.Retain);
+                    LogPruned(logger, expired.Name, _options.Retain);
                 }
 
-                _state.Took(kept.File, kept.SnapshotAt, kept.Duration);
-                _state.Found(_catalog.List());
+                state.Took(kept.File, kept.SnapshotAt, kept.Duration);
+                state.Found(catalog.List());
                 break;
             case BackupOutcome.Unchanged { SameAs: { } same }:
-                LogSameAsNewest(_logger, _live.Path, same.Name);
-                _state.Skipped(_time.GetUtcNow());
+                LogSameAsNewest(logger, live.Path, same.Name);
+                state.Skipped(time.GetUtcNow());
                 break;
             case BackupOutcome.Unchanged:
-                LogUnchanged(_logger, _live.Path);
-                _state.Skipped(_time.GetUtcNow());
+                LogUnchanged(logger, live.Path);
+                state.Skipped(time.GetUtcNow());
                 break;
             case BackupOutcome.NothingToBackUp nothing:
-                LogNothingToBackUp(_logger, nothing.Reason);
-                _state.Skipped(_time.GetUtcNow(), nothingToBackUp: nothing.Reason);
+                LogNothingToBackUp(logger, nothing.Reason);
+                state.Skipped(time.GetUtcNow(), nothingToBackUp: nothing.Reason);
                 break;
         }
     }
@@ -198,7 +188,7 @@ public sealed partial class BackupCycle : IDisposable
     {
         try
         {
-            return _live.CurrentVersion();
+            return live.CurrentVersion();
         }
         catch (Exception ex) when (ex is SqliteException or IOException)
         {
@@ -223,14 +213,14 @@ public sealed partial class BackupCycle : IDisposable
     {
         null => "unknown error",
         BackupFailedException => exception.Message,
-        TimeoutRejectedException => $"a backup attempt of {_live.Path} took longer than Backup:AttemptTimeout ({_options.AttemptTimeout})",
+        TimeoutRejectedException => $"a backup attempt of {live.Path} took longer than Backup:AttemptTimeout ({_options.AttemptTimeout})",
         // The web app held the database through every attempt.
-        SqliteException { SqliteErrorCode: raw.SQLITE_BUSY or raw.SQLITE_LOCKED } sqlite => $"{_live.Path} stayed locked: {sqlite.Message}",
+        SqliteException { SqliteErrorCode: raw.SQLITE_BUSY or raw.SQLITE_LOCKED } sqlite => $"{live.Path} stayed locked: {sqlite.Message}",
         // The restore init container repairs this at the next pod start.
-        SqliteException { SqliteErrorCode: raw.SQLITE_CORRUPT or raw.SQLITE_NOTADB } sqlite => $"{_live.Path} is damaged: {sqlite.Message}",
-        SqliteException sqlite => $"backing up {_live.Path} failed: {sqlite.Message}",
-        IOException or UnauthorizedAccessException => $"backing up {_live.Path} into {_catalog.Directory} failed: {exception.Message}",
-        _ => $"backing up {_live.Path} failed: {exception.GetType().Name}: {exception.Message}",
+        SqliteException { SqliteErrorCode: raw.SQLITE_CORRUPT or raw.SQLITE_NOTADB } sqlite => $"{live.Path} is damaged: {sqlite.Message}",
+        SqliteException sqlite => $"backing up {live.Path} failed: {sqlite.Message}",
+        IOException or UnauthorizedAccessException => $"backing up {live.Path} into {catalog.Directory} failed: {exception.Message}",
+        _ => $"backing up {live.Path} failed: {exception.GetType().Name}: {exception.Message}",
     };
 
     [LoggerMessage(LogLevel.Information, "Backed up {Database} to {File}: {Bytes} bytes, integrity_check ok, {Milliseconds:F0} ms")]

@@ -34,7 +34,6 @@ public sealed record BackupStatus
 /// <summary>The backup loop's shared state: written by its loop only, read by any request.</summary>
 public sealed class BackupState(TimeProvider time)
 {
-    private readonly Lock _gate = new();
     private BackupStatus _status = new();
     private long _heartbeatTicks = time.GetUtcNow().UtcTicks;
 
@@ -71,11 +70,5 @@ public sealed class BackupState(TimeProvider time)
             LastErrorAt = null,
         };
 
-    private void Update(Func<BackupStatus, BackupStatus> change)
-    {
-        lock (_gate)
-        {
-            Volatile.Write(ref _status, change(_status));
-        }
-    }
+    private void Update(Func<BackupStatus, BackupStatus> change) => Volatile.Write(ref _status, change(Status));
 }

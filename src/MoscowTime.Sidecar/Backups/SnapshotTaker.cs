@@ -19,18 +19,9 @@ public sealed class SnapshotTaker(BackupCatalog catalog, TimeProvider time)
     private const long ReservedBytes = 2 * 1024 * 1024;
 
     /// <param name="sameAs">A backup a previous process kept: a copy with the same content is discarded.</param>
-    /// <remarks>Blocking work, which the worker runs on a pool thread (Task.Run); exceptions end up in the task.</remarks>
-    public Task<BackupOutcome> TakeAsync(LiveDatabase live, BackupFile? sameAs, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return Task.FromResult(Take(live, sameAs, cancellationToken));
-        }
-        catch (Exception ex)
-        {
-            return Task.FromException<BackupOutcome>(ex);
-        }
-    }
+    /// <remarks>Blocking work, which the callers run on a pool thread (Task.Run).</remarks>
+    public Task<BackupOutcome> TakeAsync(LiveDatabase live, BackupFile? sameAs, CancellationToken cancellationToken) =>
+        Task.FromResult(Take(live, sameAs, cancellationToken));
 
     private BackupOutcome Take(LiveDatabase live, BackupFile? sameAs, CancellationToken cancellationToken)
     {

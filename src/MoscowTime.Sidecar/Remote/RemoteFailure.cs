@@ -30,7 +30,7 @@ public static class RemoteFailure
                 $"{store} did not answer within Backup:Remote:AttemptTimeout ({options.AttemptTimeout})",
             HttpRequestException or System.Net.Sockets.SocketException or IOException
                 or AmazonClientException { InnerException: HttpRequestException or System.Net.Sockets.SocketException or IOException } =>
-                $"{store} cannot be reached: {Innermost(exception).Message}",
+                $"{store} cannot be reached: {exception.GetBaseException().Message}",
             AmazonClientException client => $"the AWS SDK cannot call {store}: {FirstSentence(client.Message)}",
             _ => $"{store}: {exception.GetType().Name}: {FirstSentence(exception.Message)}",
         };
@@ -51,16 +51,6 @@ public static class RemoteFailure
         AmazonClientException or AmazonServiceException when exception.InnerException is { } inner => IsTransient(inner),
         _ => false,
     };
-
-    private static Exception Innermost(Exception exception)
-    {
-        while (exception.InnerException is { } inner)
-        {
-            exception = inner;
-        }
-
-        return exception;
-    }
 
     private static string FirstSentence(string message)
     {

@@ -38,13 +38,6 @@ public sealed partial class DatabaseRestorer(IOptions<BackupOptions> options, Ba
 
     private static readonly string[] Companions = ["-wal", "-shm", "-journal"];
 
-    private enum Database
-    {
-        Missing,
-        Empty,
-        Damaged,
-    }
-
     /// <summary>A backup that verified, where it came from, and the last commit it holds.</summary>
     /// <param name="Downloaded">A temporary copy from the store, deleted once placed.</param>
     private sealed record Usable(string Path, string Name, DatabaseCheck Check, DateTimeOffset TakenAt, bool Downloaded);
@@ -54,28 +47,21 @@ public sealed partial class DatabaseRestorer(IOptions<BackupOptions> options, Ba
     public async Task<int> RunAsync(string? from = null, CancellationToken cancellationToken = default)
     {
         var path = options.Value.DatabasePath;
-        Database database;
         var check = File.Exists(path) ? DatabaseVerifier.Check(path) : null;
         switch (check)
         {
-            case null:
-                database = Database.Missing;
-                break;
             case { Condition: DatabaseCondition.Intact, SchemaVersion: > 0 }:
                 LogHealthy(logger, path, check.SchemaVersion, check.Visits);
                 return NothingToDo;
             case { Condition: DatabaseCondition.Unreadable }:
                 LogUncheckable(logger, path, check.Problem);
                 return Failed;
-            case { Condition: DatabaseCondition.Intact }:
-                database = Database.Empty;
-                break;
-            default:
-                database = Database.Damaged;
+            case { Condition: DatabaseCondition.Damaged }:
                 LogDamaged(logger, path, check.Problem);
                 break;
         }
 
+        // Missing (no check), empty (intact, without a schema) or damaged: a backup replaces it.
         (Usable? Backup, int Tried, string Why) found;
         try
         {
@@ -89,23 +75,23 @@ public sealed partial class DatabaseRestorer(IOptions<BackupOptions> options, Ba
 
         if (found.Backup is { } backup)
         {
-            Restore(path, database, backup);
+            Restore(path, missing: check is null, backup);
             return Restored;
         }
 
-        if (found.Tried == 0 && database != Database.Damaged)
+        if (found.Tried == 0 && check is not { Condition: DatabaseCondition.Damaged })
         {
             LogNothingToRestore(logger, path, found.Why);
             return NothingToDo;
         }
 
-        if (database == Database.Missing)
+        if (check is null)
         {
             LogMissingAndUnrestorable(logger, path, found.Why);
         }
         else
         {
-            LogUnrepairable(logger, path, check?.WhyNotUsable, found.Why);
+            LogUnrepairable(logger, path, check.WhyNotUsable, found.Why);
         }
 
         return Failed;
@@ -163,14 +149,10 @@ public sealed partial class DatabaseRestorer(IOptions<BackupOptions> options, Ba
             DurableFile.TryDelete(found.Path);
         }
 
-        if (newestLocal is not null)
+        return (newestLocal, stored) switch
         {
-            return (newestLocal, local.Count, "");
-        }
-
-        return stored switch
-        {
-            RemoteFind.NoneUsable none => (null, local.Count + none.Count,
+            ({ } usable, _) => (usable, local.Count, ""),
+            (_, RemoteFind.NoneUsable none) => (null, local.Count + none.Count,
                 $"{why}, and none of the {none.Count} snapshots in {remote.Location} passes verification"),
             _ => (null, local.Count, $"{why}, and {remote.Location} holds none"),
         };
@@ -184,12 +166,12 @@ public sealed partial class DatabaseRestorer(IOptions<BackupOptions> options, Ba
     }
 
     /// <summary>Moves what is there aside, then puts the backup in place.</summary>
-    private void Restore(string path, Database database, Usable backup)
+    /// <param name="missing">Only a -wal/-shm left of the database is moved aside.</param>
+    private void Restore(string path, bool missing, Usable backup)
     {
         try
         {
-            var stamp = Stamp();
-            var missing = database == Database.Missing;
+            var stamp = time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
             if (MoveAside(path, missing ? $"orphaned-{stamp}" : $"corrupt-{stamp}") is { } aside)
             {
                 LogMovedAside(logger, missing ? $"{path}-wal/-shm" : path, aside);
@@ -207,8 +189,6 @@ public sealed partial class DatabaseRestorer(IOptions<BackupOptions> options, Ba
 
         LogRestored(logger, backup.Name, backup.Check.Visits, backup.Check.SchemaVersion, path);
     }
-
-    private string Stamp() => time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
 
     /// <summary>
     /// Renames the database (when there is one) and its -wal/-shm/-journal to <c>visits.db.&lt;label&gt;</c>
