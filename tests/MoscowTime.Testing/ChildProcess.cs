@@ -7,8 +7,8 @@ using System.Text.RegularExpressions;
 namespace MoscowTime.Testing;
 
 /// <summary>
-/// An app of ours as a separate process (<c>dotnet X.dll</c>), on 127.0.0.1 with a port the OS picks:
-/// what "another process" and "a real SIGTERM" need.
+/// An app of ours as a separate process (its published native executable, or <c>dotnet X.dll</c>), on
+/// 127.0.0.1 with a port the OS picks: what "another process" and "a real SIGTERM" need.
 /// </summary>
 public sealed partial class ChildProcess : IAsyncDisposable
 {
@@ -33,7 +33,9 @@ public sealed partial class ChildProcess : IAsyncDisposable
     public static async Task<ChildProcess> StartAsync(string assembly, string workingDirectory, bool listens,
         IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var info = new ProcessStartInfo(DotnetHost(), [assembly, .. args])
+        var info = assembly.EndsWith(".dll", StringComparison.Ordinal)
+            ? new ProcessStartInfo(DotnetHost(), [assembly, .. args])
+            : new ProcessStartInfo(assembly, args)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
