@@ -33,15 +33,19 @@ public sealed partial class ChildProcess : IAsyncDisposable
     public static async Task<ChildProcess> StartAsync(string assembly, string workingDirectory, bool listens,
         IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var info = assembly.EndsWith(".dll", StringComparison.Ordinal)
-            ? new ProcessStartInfo(DotnetHost(), [assembly, .. args])
-            : new ProcessStartInfo(assembly, args)
+        var info = new ProcessStartInfo(assembly, args)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (assembly.EndsWith(".dll", StringComparison.Ordinal))
+        {
+            info.FileName = DotnetHost();
+            info.ArgumentList.Insert(0, assembly);
+        }
+
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         info.Environment.Remove("ASPNETCORE_URLS");
         info.Environment.Remove("ASPNETCORE_HTTP_PORTS");

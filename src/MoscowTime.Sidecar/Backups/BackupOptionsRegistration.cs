@@ -11,7 +11,6 @@ public static class BackupOptionsRegistration
         services.AddOptions<BackupOptions>()
             .BindConfiguration(BackupOptions.Section)
             .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<BackupOptions>, BackupOptionsAttributes>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BackupOptions>, BackupOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp =>

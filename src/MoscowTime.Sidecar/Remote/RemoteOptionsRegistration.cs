@@ -18,7 +18,6 @@ public static class RemoteOptionsRegistration
                 options.Endpoint = NonEmpty(options.Endpoint);
             })
             .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<RemoteOptions>, RemoteOptionsAttributes>();
         if (RemoteOptions.IsConfigured(configuration))
         {
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RemoteOptions>, RemoteOptionsValidator>());

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using MoscowTime.ServiceDefaults;
 
 namespace MoscowTime.Sidecar.Remote;
 
@@ -8,6 +9,12 @@ public sealed class RemoteOptionsValidator : IValidateOptions<RemoteOptions>
     public ValidateOptionsResult Validate(string? name, RemoteOptions options)
     {
         var failures = new List<string>();
+        OptionRange.Check(failures, "Backup:Remote:SyncInterval", options.SyncInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10));
+        OptionRange.Check(failures, "Backup:Remote:SnapshotInterval", options.SnapshotInterval, TimeSpan.FromMinutes(1), TimeSpan.FromDays(30));
+        OptionRange.Check(failures, "Backup:Remote:Window", options.Window, TimeSpan.FromMinutes(10), TimeSpan.FromDays(3650));
+        OptionRange.Check(failures, "Backup:Remote:DrillInterval", options.DrillInterval, TimeSpan.FromSeconds(1), TimeSpan.FromDays(7));
+        OptionRange.Check(failures, "Backup:Remote:AttemptTimeout", options.AttemptTimeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1));
+        OptionRange.Check(failures, "Backup:Remote:RetryDelay", options.RetryDelay, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(5));
         if (RemoteLocation.Problem(options.Url!) is { } problem)
         {
             failures.Add(problem);

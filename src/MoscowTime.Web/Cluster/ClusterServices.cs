@@ -19,7 +19,7 @@ public static class ClusterServices
         services.AddOptions<ClusterOptions>()
             .BindConfiguration(ClusterOptions.Section)
             .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<ClusterOptions>, ClusterOptionsAttributes>();
+        services.AddSingleton<IValidateOptions<ClusterOptions>, ClusterOptionsValidator>();
         services.AddSingleton<IPeerResolver, DnsPeerResolver>();
         services.AddSingleton<PeerDirectory>();
         services.AddSingleton<ClusterMetrics>();

@@ -32,7 +32,6 @@ public static class WebServices
         services.AddOptions<VisitStoreOptions>()
             .BindConfiguration(VisitStoreOptions.Section)
             .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<VisitStoreOptions>, VisitStoreOptionsAttributes>();
         services.AddSingleton<IValidateOptions<VisitStoreOptions>, VisitStoreOptionsValidator>();
         services.AddSingleton<StorageMetrics>();
         services.AddSingleton<VisitWriter>();
