@@ -10,7 +10,7 @@ namespace MoscowTime.EndToEnd.Tests.Infrastructure;
 /// </summary>
 public static class BaseImages
 {
-    public static readonly string[] Names = ["mcr.microsoft.com/dotnet/sdk:10.0", "mcr.microsoft.com/dotnet/aspnet:10.0"];
+    public static readonly string[] Names = ["mcr.microsoft.com/dotnet/sdk:10.0", "mcr.microsoft.com/dotnet/runtime-deps:10.0"];
 
     private const string StandInLabel = "LOCAL STAND-IN";
     private static readonly TimeSpan PullTimeout = TimeSpan.FromMinutes(10);
