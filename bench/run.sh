@@ -2,7 +2,8 @@
 # Web benchmark, in rounds that rotate the order of three servers on 127.0.0.1, each driven by wrk
 # with 64 connections:
 #   plaintext    Kestrel answering a constant string (bench/MoscowTime.Bench.Plaintext);
-#   web          the web app (Release, published as the image is): every GET / a visit committed with synchronous=FULL;
+#   web          the web app (Release, published as the image is: Native AOT): every GET / a visit committed with synchronous=FULL;
+#   web-jit      the same app published for the JIT (ReadyToRun), to show what Native AOT costs or gains;
 #   web-tmpfs    the same, its database in /dev/shm, where an fsync returns at once: what the
 #                commit costs in CPU (hand-off, SQLite), apart from waiting for this disk.
 #   web@REV      with a git revision: the web app built from that commit (git archive), in the
@@ -24,20 +25,23 @@ port=18091
 bench_setup moscowtime-bench
 need wrk sqlite3
 
-# Published as Dockerfile.web publishes the image's app (ReadyToRun code included), so that start-up
-# is measured as it ships; `dotnet build` output JIT-compiles more before the first answer.
-publish() { # project output-directory
-  dotnet publish -c Release --use-current-runtime -p:UseAppHost=false -v quiet -nologo -o "$2" "$1" >/dev/null
+# Published as Dockerfile.web publishes the image's app (a native executable), so that start-up is
+# measured as it ships.
+publish() { # project output-directory [properties...]
+  dotnet publish -c Release --use-current-runtime -v quiet -nologo -o "$2" "${@:3}" "$1" >/dev/null
 }
 echo "publishing Release..."
 publish src/MoscowTime.Web "$work/web"
-publish bench/MoscowTime.Bench.Plaintext "$work/plaintext"
+publish src/MoscowTime.Web "$work/web-jit" -p:PublishAot=false -p:PublishReadyToRun=true -p:UseAppHost=false
+publish bench/MoscowTime.Bench.Plaintext "$work/plaintext" -p:UseAppHost=false
+# What each variant runs: a native executable, or a dll for the dotnet host.
 declare -A dll=(
   [plaintext]=$work/plaintext/MoscowTime.Bench.Plaintext.dll
-  [web]=$work/web/MoscowTime.Web.dll
-  [web-tmpfs]=$work/web/MoscowTime.Web.dll
+  [web]=$work/web/MoscowTime.Web
+  [web-tmpfs]=$work/web/MoscowTime.Web
+  [web-jit]=$work/web-jit/MoscowTime.Web.dll
 )
-variants=(plaintext web-tmpfs web)
+variants=(plaintext web-tmpfs web web-jit)
 shm=$(mktemp -d /dev/shm/moscowtime-bench.XXXXXX)
 trap 'rm -rf "$shm"; bench_cleanup' EXIT
 if [ -n "$compare" ]; then
@@ -46,7 +50,7 @@ if [ -n "$compare" ]; then
   mkdir "$work/$revision"
   git archive "$revision" | tar -x -C "$work/$revision"
   publish "$work/$revision/src/MoscowTime.Web" "$work/web@$revision"
-  dll[web@$revision]=$work/web@$revision/MoscowTime.Web.dll
+  dll[web@$revision]=$(find "$work/web@$revision" -maxdepth 1 \( -name MoscowTime.Web.dll -o -name MoscowTime.Web -type f -executable \) | sort | head -1)
   variants+=("web@$revision")
 fi
 count=${#variants[@]}
@@ -66,7 +70,7 @@ drive() { # seconds output-file
 }
 
 # the variants that commit visits (and so count them)
-counts_visits() { [ "${1%@*}" = web ] || [ "$1" = web-tmpfs ]; }
+counts_visits() { [ "$1" != plaintext ]; }
 
 results=()
 lost_total=0
@@ -75,7 +79,9 @@ run() { # variant round
   [ "$variant" = web-tmpfs ] && db="$shm/visits-$2.db"
   start=$(now_ms)
   # The same arguments for all: the references ignore what they do not use.
-  dotnet "${dll[$variant]}" --urls "http://127.0.0.1:$port" --Visits:DatabasePath="$db" \
+  local program=("${dll[$variant]}")
+  [[ ${program[0]} == *.dll ]] && program=(dotnet "${program[0]}")
+  "${program[@]}" --urls "http://127.0.0.1:$port" --Visits:DatabasePath="$db" \
     --POD_NAME=bench --Logging:LogLevel:Default=Warning >"$work/$variant-$round.log" 2>&1 &
   pid=$!
   pids+=("$pid")
@@ -127,6 +133,11 @@ printf '%-34s %s\n' "non-2xx responses to GET /" "$(printf '%s\n' "${results[@]}
 printf '%-34s %s   (goal 0)\n' "lost visits (2xx not stored), all" "$lost_total"
 printf '%-34s %s   (goal <= 120)\n' "web RSS peak under load (MiB)" "$(worst web 6)"
 printf '%-34s %s   (goal <= 500)\n' "web start to /readyz 200 (ms)" "$(median web 7)"
+printf '\n%-34s %12s %12s\n' "Native AOT against JIT" "web (AOT)" "web-jit"
+printf '%-34s %12s %12s\n' "requests/s" "$web_rps" "$(median web-jit 3)"
+printf '%-34s %12s %12s\n' "p99 latency (ms)" "$web_p99" "$(median web-jit 4)"
+printf '%-34s %12s %12s\n' "throughput /plaintext" "$(ratio "$web_rps" "$(median plaintext 3)")" "$(ratio "$(median web-jit 3)" "$(median plaintext 3)")"
+printf '%-34s %12s %12s\n' "RSS peak (MiB), start (ms)" "$(worst web 6), $(median web 7)" "$(worst web-jit 6), $(median web-jit 7)"
 if [ -n "$compare" ]; then
   old=web@$revision
   printf '\n%-34s %12s %12s\n' "paired with $revision" "working tree" "at $revision"
