@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Mvc;
 using MoscowTime.Web.Apis;
 using MoscowTime.Web.Cluster;
 using MoscowTime.Web.Pods;
@@ -14,4 +15,5 @@ namespace MoscowTime.Web.Hosting;
 [JsonSerializable(typeof(PodVisits))]
 [JsonSerializable(typeof(ClusterVisits))]
 [JsonSerializable(typeof(TimeReading))]
+[JsonSerializable(typeof(ProblemDetails))] // the 503 of GET / while the database cannot commit
 public sealed partial class WebJson : JsonSerializerContext;
