@@ -307,7 +307,7 @@ public sealed partial class WalShipper(ObjectStore store, ShippedObjects objects
         if (_position is not { Frames: >= CheckpointFrames } position
             || WriteAheadLog.ReadCommitted(_database, position) is not WalRead.Committed { Length: 0, Following: null })
         {
-            // Commits came meanwhile: the next pass ships them first.
+            // Commits came meanwhile, or the WAL restarted: the next pass ships them first.
             return;
         }
 
