@@ -42,11 +42,10 @@ public static class WriteAheadLog
     /// </summary>
     /// <remarks>
     /// Frames are overwritten only after a restart, which changes the salts: while they match, the frames before the
-    /// position are the ones already read, so the checksum carries on from the one stored in the last of them. SQLite
-    /// restarts only once every frame is checkpointed, adds one to salt-1 and writes from frame 0 up: after one restart,
-    /// while the frame before the position still carries the old salts, the ended generation's frames from the position
-    /// on are intact and read the same way. Two restarts, a position at frame 0, or a file cut inside a frame (by
-    /// <c>journal_size_limit</c>, which only whole frames would not show) lose the place.
+    /// position are the ones already read, so the checksum carries on from the one stored in the last of them. A restart
+    /// adds one to salt-1 and overwrites from frame 0 up: while the frame before the position keeps the old salts, the
+    /// ended generation's frames after it are intact. Two restarts, a position at frame 0, or a file cut inside a frame
+    /// (by <c>journal_size_limit</c>; SQLite writes whole frames) lose the place.
     /// </remarks>
     public static WalRead ReadCommitted(string databasePath, WalPosition? from)
     {
