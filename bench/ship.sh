@@ -3,17 +3,19 @@
 # counting HTTP hop):
 #  1. lag (moscowtime_backup_remote_lag_seconds sampled every 100 ms; it counts from when the sidecar
 #     first read a commit, at most Backup__Remote__SyncInterval after it), requests to the store,
-#     bytes shipped per visit and sidecar CPU, idle (from a minute after the last visit) and at 1, 10
-#     and 100 visits/s;
+#     bytes shipped per visit, sidecar CPU, chains started (each a whole snapshot) and the largest WAL,
+#     idle (from a minute after the last visit) and at 1, 10 and 100 visits/s;
 #  2. the largest WAL while the sidecar is down under 100 visits/s;
 #  3. sidecar peak RSS shipping a 1 MiB and a 10 MiB database, and `restore --as-of` of each:
 #     time and peak RSS.
-# Usage: bench/ship.sh [seconds per rate, default 60] [seconds with the sidecar down, default 600]
+# Usage: bench/ship.sh [seconds per rate, default 60] [seconds with the sidecar down, default 600; 0 skips steps 2 and 3]
+#        [rates, default "0 1 10 100"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=${1:-60}
 down_seconds=${2:-600}
+rates=${3:-0 1 10 100}
 web_port=18095
 sidecar_port=18096
 store_port=18097
@@ -61,15 +63,18 @@ stop() { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
 requests() { awk '{ s += $2 } END { print s + 0 }' "$work/requests" 2>/dev/null || echo 0; }
 puts() { awk '$1 == "PUT" { print $2 } END { if (!NR) print 0 }' "$work/requests" 2>/dev/null | tail -1; }
+chains() { find "$work/s3" -name 'snapshot-*._S3rver_object' | wc -l; }
 stored_bytes() { find "$work/s3" -name '*._S3rver_object' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }'; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 visits() { curl -fs "http://127.0.0.1:$web_port/visits" | sed -E 's/.*"visits":([0-9]+).*/\1/'; }
 
-lag_samples() { # seconds file: lag every 100 ms
+lag_samples() { # seconds file: lag every 100 ms, and the WAL's size into file.wal
   local end=$(($(date +%s) + $1))
   : >"$2"
+  : >"$2.wal"
   while [ "$(date +%s)" -lt "$end" ]; do
     metric moscowtime_backup_remote_lag_seconds "$(curl -fs "http://127.0.0.1:$sidecar_port/metrics")" >>"$2" || true
+    stat -c %s "$database-wal" >>"$2.wal" 2>/dev/null || true
     sleep 0.1
   done
 }
@@ -87,20 +92,28 @@ start_sidecar "$database"
 echo "a minute for the first snapshot and quiet..."
 sleep 60
 rows=()
-for rate in 0 1 10 100; do
+for rate in $rates; do
   echo "measuring $rate visits/s for ${seconds}s..."
-  r0=$(requests); p0=$(puts); b0=$(stored_bytes); c0=$(cpu_ticks "$sidecar_pid"); v0=$(visits)
+  r0=$(requests); p0=$(puts); b0=$(stored_bytes); c0=$(cpu_ticks "$sidecar_pid"); v0=$(visits); n0=$(chains)
   lag_samples "$seconds" "$work/lag-$rate" &
   sampler=$!
   if [ "$rate" -gt 0 ]; then node bench/ship-tools.js pace "http://127.0.0.1:$web_port/" "$rate" "$seconds" >/dev/null; else sleep "$seconds"; fi
   wait "$sampler"
   sleep 2 # the last commits' segment
-  r1=$(requests); p1=$(puts); b1=$(stored_bytes); c1=$(cpu_ticks "$sidecar_pid"); v1=$(visits)
+  r1=$(requests); p1=$(puts); b1=$(stored_bytes); c1=$(cpu_ticks "$sidecar_pid"); v1=$(visits); n1=$(chains)
   rows+=("$(awk -v rate="$rate" -v s="$seconds" -v r=$((r1 - r0)) -v p=$((p1 - p0)) -v b=$((b1 - b0)) -v c=$((c1 - c0)) -v v=$((v1 - v0)) \
     -v p50="$(percentile 50 "$work/lag-$rate")" -v p99="$(percentile 99 "$work/lag-$rate")" -v hz="$(getconf CLK_TCK)" \
-    'BEGIN { printf "%-14s %8s %8s %10.0f %10.0f %12s %12.1f", rate " visits/s", p50, p99, r * 3600 / s, p * 3600 / s, (v ? sprintf("%.0f", b / v) : "-"), c / hz * 3600 / s }')")
+    -v n=$((n1 - n0)) -v wal="$(sort -n "$work/lag-$rate.wal" | tail -1)" \
+    'BEGIN { printf "%-14s %8s %8s %10.0f %10.0f %12s %12.1f %10.1f %10.0f", rate " visits/s", p50, p99, r * 3600 / s, p * 3600 / s,
+      (v ? sprintf("%.0f", b / v) : "-"), c / hz * 3600 / s, n * 60 / s, wal / 1024 }')")
 done
 shipping_rss=$(rss_peak_mib "$sidecar_pid" 1)
+if [ "$down_seconds" -eq 0 ]; then
+  stop "$sidecar_pid"; stop "$web_pid"
+  printf '\n%-14s %8s %8s %10s %10s %12s %12s %10s %10s\n' "load" "lag p50" "lag p99" "requests/h" "PUTs/h" "bytes/visit" "CPU s/h" "chains/min" "WAL KiB"
+  printf '%s\n' "${rows[@]}"
+  exit 0
+fi
 
 # --- 2. the WAL with the sidecar down ------------------------------------------------------------
 echo "the sidecar down for ${down_seconds}s under 100 visits/s..."
@@ -150,7 +163,7 @@ SQL
 done
 
 printf '\n%-40s %s at start, %s at end (other processes skew every figure)\n' "load average (1, 5, 15 min)" "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)"
-printf '\n%-14s %8s %8s %10s %10s %12s %12s\n' "load" "lag p50" "lag p99" "requests/h" "PUTs/h" "bytes/visit" "CPU s/h"
+printf '\n%-14s %8s %8s %10s %10s %12s %12s %10s %10s\n' "load" "lag p50" "lag p99" "requests/h" "PUTs/h" "bytes/visit" "CPU s/h" "chains/min" "WAL KiB"
 printf '%s\n' "${rows[@]}"
 printf '\n%-40s %s MiB\n' "sidecar peak RSS, shipping (step 1)" "$shipping_rss"
 printf '%-40s %s KiB (web wal_autocheckpoint alone)\n' "largest WAL, sidecar down ${down_seconds}s" $((wal_peak / 1024))

@@ -27,10 +27,11 @@ public static class SqliteDatabase
             PRAGMA journal_mode = WAL;
             PRAGMA synchronous = FULL;
             PRAGMA busy_timeout = {BusyTimeoutMilliseconds};
-            -- The PVC is 10 MiB and also holds backups: truncate the WAL after checkpoints. The sidecar checkpoints at 256
-            -- frames once they are shipped; 512 bounds the WAL while it is down or behind.
+            -- The PVC is 10 MiB and also holds backups. The sidecar checkpoints at 256 frames once shipped; 512 bound the WAL
+            -- (about 2 MiB) while it is down or behind. A restart cuts back only past 4 MiB, leaving the ended generation's
+            -- last frames for the sidecar to ship (4 MiB ends inside a frame at any page size, so a cut shows).
             PRAGMA wal_autocheckpoint = 512;
-            PRAGMA journal_size_limit = 1048576;
+            PRAGMA journal_size_limit = 4194304;
             """);
     }
 

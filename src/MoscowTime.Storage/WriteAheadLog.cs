@@ -14,8 +14,10 @@ public abstract record WalRead
     /// <summary>
     /// <paramref name="Length"/> bytes at <paramref name="Offset"/> of the WAL, whole frames (a 24-byte header and a page)
     /// ending with a commit; <paramref name="Commits"/> are the WAL indexes of their commit frames. No WAL: Next is null.
+    /// When the position's generation has ended, these are its last frames and <paramref name="Following"/> is frame 0 of
+    /// the next one, where reading goes on once they are shipped.
     /// </summary>
-    public sealed record Committed(WalPosition? Next, int PageSize, long Offset, long Length, IReadOnlyList<long> Commits) : WalRead;
+    public sealed record Committed(WalPosition? Next, int PageSize, long Offset, long Length, IReadOnlyList<long> Commits, WalPosition? Following = null) : WalRead;
 }
 
 /// <summary>
@@ -40,7 +42,10 @@ public static class WriteAheadLog
     /// </summary>
     /// <remarks>
     /// Frames are overwritten only after a restart, which changes the salts: while they match, the frames before the
-    /// position are the ones already read, so the checksum carries on from the one stored in the last of them.
+    /// position are the ones already read, so the checksum carries on from the one stored in the last of them. A restart
+    /// adds one to salt-1 and overwrites from frame 0 up: while the frame before the position keeps the old salts, the
+    /// ended generation's frames after it are intact. Two restarts, a position at frame 0, or a file cut inside a frame
+    /// (by <c>journal_size_limit</c>; SQLite writes whole frames) lose the place.
     /// </remarks>
     public static WalRead ReadCommitted(string databasePath, WalPosition? from)
     {
@@ -56,18 +61,25 @@ public static class WriteAheadLog
         }
 
         var (salt1, salt2) = Pair(header, SaltsAt);
+        long start = from?.Frames ?? 0, end = start, frameBytes = FrameHeaderBytes + pageSize;
+        WalPosition? following = null;
         if (from is { } place && (place.Salt1, place.Salt2) != (salt1, salt2))
         {
-            return new WalRead.LostPlace($"the WAL restarted (salts {salt1:x8}-{salt2:x8}, not {place.Salt1:x8}-{place.Salt2:x8})");
+            if (unchecked(place.Salt1 + 1) != salt1 || start == 0 || (wal.Length - HeaderBytes) % frameBytes != 0)
+            {
+                return new WalRead.LostPlace($"the WAL restarted (salts {salt1:x8}-{salt2:x8}, not {place.Salt1:x8}-{place.Salt2:x8})");
+            }
+
+            following = new WalPosition(salt1, salt2, 0);
+            (salt1, salt2) = (place.Salt1, place.Salt2);
         }
 
-        long start = from?.Frames ?? 0, end = start, frameBytes = FrameHeaderBytes + pageSize;
         var frame = new byte[frameBytes];
         var sum = Pair(header, ChecksumAt);
         if (start > 0)
         {
             wal.Position = HeaderBytes + ((start - 1) * frameBytes);
-            if (wal.ReadAtLeast(frame, FrameHeaderBytes, throwOnEndOfStream: false) < FrameHeaderBytes || !SaltsMatch(frame, header))
+            if (wal.ReadAtLeast(frame, FrameHeaderBytes, throwOnEndOfStream: false) < FrameHeaderBytes || Pair(frame, FrameSaltsAt) != (salt1, salt2))
             {
                 return new WalRead.LostPlace($"the WAL no longer holds frame {start} of its generation");
             }
@@ -81,7 +93,7 @@ public static class WriteAheadLog
         for (var index = start; wal.ReadAtLeast(frame, frame.Length, throwOnEndOfStream: false) == frame.Length; index++)
         {
             sum = Checksum(frame.AsSpan(FrameHeaderBytes), bigEndian, Checksum(frame.AsSpan(0, FrameChecksummedBytes), bigEndian, sum));
-            if (!SaltsMatch(frame, header) || sum != Pair(frame, FrameChecksumAt))
+            if (Pair(frame, FrameSaltsAt) != (salt1, salt2) || sum != Pair(frame, FrameChecksumAt))
             {
                 break;
             }
@@ -93,7 +105,7 @@ public static class WriteAheadLog
             }
         }
 
-        return new WalRead.Committed(new WalPosition(salt1, salt2, end), pageSize, HeaderBytes + (start * frameBytes), (end - start) * frameBytes, commits);
+        return new WalRead.Committed(new WalPosition(salt1, salt2, end), pageSize, HeaderBytes + (start * frameBytes), (end - start) * frameBytes, commits, following);
     }
 
     /// <summary>
@@ -145,9 +157,6 @@ public static class WriteAheadLog
 
     private static (uint, uint) Pair(byte[] bytes, int at) =>
         (BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan(at)), BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan(at + sizeof(uint))));
-
-    private static bool SaltsMatch(byte[] frame, byte[] header) =>
-        frame.AsSpan(FrameSaltsAt, 2 * sizeof(uint)).SequenceEqual(header.AsSpan(SaltsAt, 2 * sizeof(uint)));
 
     /// <summary>SQLite's WAL checksum: 32-bit words in the byte order the magic names, two running sums.</summary>
     private static (uint, uint) Checksum(ReadOnlySpan<byte> data, bool bigEndian, (uint, uint) sum)

@@ -4,6 +4,7 @@ using Dapper;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Time.Testing;
 using MoscowTime.Sidecar.Remote;
+using MoscowTime.Sidecar.Restore;
 using MoscowTime.Storage;
 using MoscowTime.Testing;
 
@@ -218,6 +219,52 @@ public sealed class ShippingTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_WAL_the_web_apps_checkpoint_restarts_between_two_reads_stays_on_one_chain_that_restores_the_live_count()
+    {
+        Commit(5);
+        await using var sidecar = await StartAsync();
+        await UntilCaughtUpAsync(sidecar);
+        // Short of the sidecar's own checkpoint, and far past what the next generation writes before the next read.
+        CommitUntil(() => Position().Frames >= 100, "100 frames");
+        var first = await UntilCaughtUpAsync(sidecar);
+        var (generation, shipped) = (Position().Salt1, Position().Frames);
+
+        // The clock stands still, so the shipper does not read while the writer's own checkpoint at 512 frames copies
+        // every frame and the next commit restarts the WAL: the ended generation's last frames are not shipped yet.
+        CommitUntil(() => Position().Salt1 != generation, "a WAL restart");
+        Commit(3);
+        Assert.InRange(Position().Frames, 1, shipped - 1);
+        var status = await UntilCaughtUpAsync(sidecar);
+
+        var chain = Assert.Single(_store.Chains());
+        Assert.Equal(first.Chain, status.Chain);
+        Assert.Equal([generation, generation + 1], chain.Segments.Select(s => s.Segment.End.Salt1).Distinct().TakeLast(2));
+        Assert.Equal([0, .. chain.Segments.SkipLast(1).Select(s => s.Segment.To)], chain.Segments.Select(s => s.Segment.From));
+        Assert.Equal(_visits, await RestoreAsync());
+    }
+
+    [Fact]
+    public async Task A_WAL_restart_whose_new_frames_pass_the_shipped_position_before_a_read_starts_a_new_chain()
+    {
+        Commit(5);
+        await using var sidecar = await StartAsync();
+        var first = await UntilCaughtUpAsync(sidecar);
+        var (generation, shipped) = (Position().Salt1, Position().Frames);
+
+        // With the store down, a read the shipper may still make cannot move its place.
+        _store.Server.Stop();
+        CommitUntil(() => Position().Salt1 != generation, "a WAL restart");
+        CommitUntil(() => Position().Frames > shipped, "the new generation past the shipped frames");
+        await _store.Server.StartAgainAsync();
+        var status = await sidecar.UntilShippedAsync(s => s.Chain != first.Chain && s.Lag(_time.GetUtcNow()) == TimeSpan.Zero, "a new chain");
+        status = await UntilCaughtUpAsync(sidecar);
+
+        Assert.Equal(2, _store.Chains().Count);
+        Assert.Equal(_store.Chains()[0].Folder, status.Chain);
+        Assert.Equal(_visits, await RestoreAsync());
+    }
+
+    [Fact]
     public async Task Objects_are_plain_bodies_with_Content_MD5_and_without_the_checksum_headers_stricter_stores_reject()
     {
         await using var proxy = await S3FaultProxy.StartAsync(_store.Server.Endpoint);
@@ -305,7 +352,32 @@ public sealed class ShippingTests : IAsyncLifetime, IDisposable
         _visits += visits;
     }
 
-    /// <summary>Commits, then waits until the store holds every commit: a pass may ship them together or one by one.</summary>
+    /// <summary>One visit a commit, each in an hour of its own (a row, so a frame or two), until <paramref name="done"/>.</summary>
+    private void CommitUntil(Func<bool> done, string what)
+    {
+        const int MostCommits = 5000;
+        // No flush per commit: the same frames in the WAL, many commits in a second.
+        _writer.Execute("PRAGMA synchronous = NORMAL;");
+        for (var i = 0; !done(); i++)
+        {
+            Assert.True(i < MostCommits, $"no {what} after {MostCommits} commits");
+            Commit(1, VisitsFile.Start.AddHours(_visits));
+        }
+    }
+
+    /// <summary>Where the WAL's committed frames end now.</summary>
+    private WalPosition Position() => Assert.IsType<WalRead.Committed>(WriteAheadLog.ReadCommitted(Database, null)).Next!.Value;
+
+    /// <summary><c>restore</c> from the store alone, into a pod of its own: the visits it brought back.</summary>
+    private async Task<long> RestoreAsync()
+    {
+        var restored = _dir.File("restore/visits.db");
+        Directory.CreateDirectory(Path.GetDirectoryName(restored)!);
+        Assert.Equal(0, await RestoreCommand.RunAsync([$"--Backup:DatabasePath={restored}", $"--Backup:Directory={_dir.File("restore/backups")}", .. _store.Args()]));
+        return Databases.StoredVisits(restored);
+    }
+
+    /// <summary>Commits, then waits until the store holds every commit    /// <summary>Commits, then waits until the store holds every commit: a pass may ship them together or one by one.</summary>
     private async Task<ShippingStatus> CommitAndShipAsync(SidecarHost sidecar, params long[] commits)
     {
         foreach (var visits in commits)

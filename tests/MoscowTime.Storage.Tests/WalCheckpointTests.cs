@@ -29,12 +29,11 @@ public sealed class WalCheckpointTests : IDisposable
         Commit(3);
         var read = Assert.IsType<WalRead.Committed>(WriteAheadLog.ReadCommitted(Database, null));
 
-        var result = WalCheckpoint.Passive(Database);
+        WalCheckpoint.Passive(Database);
 
-        Assert.Equal(((int)read.Next!.Value.Frames, (int)read.Next.Value.Frames), result);
         Commit(1);
         var after = Assert.IsType<WalRead.Committed>(WriteAheadLog.ReadCommitted(Database, null));
-        Assert.Equal(read.Next.Value.Salt1 + 1, after.Next!.Value.Salt1);
+        Assert.Equal(read.Next!.Value.Salt1 + 1, after.Next!.Value.Salt1);
         Assert.Equal(3 + 1, VisitQueries.Total(_writer));
     }
 
@@ -46,16 +45,15 @@ public sealed class WalCheckpointTests : IDisposable
         Databases.AddVisits(_writer, transaction, DateTimeOffset.UnixEpoch, 5);
 
         var started = Stopwatch.GetTimestamp();
-        var result = WalCheckpoint.Passive(Database);
+        WalCheckpoint.Passive(Database);
 
         Assert.InRange(Stopwatch.GetElapsedTime(started), TimeSpan.Zero, Instant);
-        Assert.NotNull(result);
         transaction.Commit();
         Assert.Equal(3 + 5, VisitQueries.Total(_writer));
     }
 
     [Fact]
-    public void A_reader_holding_a_snapshot_leaves_frames_uncopied_without_making_the_checkpoint_wait()
+    public void A_reader_holding_a_snapshot_does_not_make_the_checkpoint_wait()
     {
         Commit(3);
         using var reader = ReadOnlyDatabase.Open(Database);
@@ -63,10 +61,9 @@ public sealed class WalCheckpointTests : IDisposable
         Commit(4);
 
         var started = Stopwatch.GetTimestamp();
-        var result = WalCheckpoint.Passive(Database);
+        WalCheckpoint.Passive(Database);
 
         Assert.InRange(Stopwatch.GetElapsedTime(started), TimeSpan.Zero, Instant);
-        Assert.True(result!.Value.Backfilled < result.Value.Frames, $"{result}");
     }
 
     public void Dispose()

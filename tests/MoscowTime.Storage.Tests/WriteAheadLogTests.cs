@@ -73,7 +73,7 @@ public sealed class WriteAheadLogTests : IDisposable
     }
 
     [Fact]
-    public void A_wal_restarted_after_a_checkpoint_is_reported_as_lost_place()
+    public void A_wal_restarted_whose_new_frames_reach_the_position_is_reported_as_lost_place()
     {
         Insert(1, 10);
         var read = Assert.IsType<WalRead.Committed>(WriteAheadLog.ReadCommitted(_live, from: null));
@@ -81,7 +81,45 @@ public sealed class WriteAheadLogTests : IDisposable
         Insert(2, 20);
 
         var lost = Assert.IsType<WalRead.LostPlace>(WriteAheadLog.ReadCommitted(_live, read.Next));
-        Assert.Contains("restarted", lost.Reason, StringComparison.Ordinal);
+        Assert.Contains($"no longer holds frame {read.Next!.Value.Frames}", lost.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void After_a_restart_the_ended_generations_last_frames_then_the_next_generation_reproduce_the_live_database()
+    {
+        var first = InsertAndRead(1, 2, 3);
+        Insert(4, 10);
+        Insert(5, _pageSize * PagesPerLargeRow);
+        Restart();
+
+        var tail = Assert.IsType<WalRead.Committed>(WriteAheadLog.ReadCommitted(_live, first.Next));
+        Assert.Equal(2, tail.Commits.Count);
+        Assert.Equal((first.Next!.Value.Salt1, first.Next.Value.Salt2), (tail.Next!.Value.Salt1, tail.Next.Value.Salt2));
+        Assert.Equal(unchecked(first.Next.Value.Salt1 + 1), tail.Following!.Value.Salt1);
+        var shipped = Assert.IsType<WalRead.Committed>(WriteAheadLog.ReadCommitted(_live, tail.Next));
+        Assert.Equal((0L, tail.Following), (shipped.Length, shipped.Following));
+        var next = Assert.IsType<WalRead.Committed>(WriteAheadLog.ReadCommitted(_live, tail.Following));
+        Assert.Single(next.Commits);
+
+        Assert.Equal(3 + 2 + 1, Apply(_live, first) + Apply(_live, tail) + Apply(_live, next));
+        Assert.Equal(Content(_live), Content(_base));
+        Assert.Equal("ok", IntegrityCheck(_base));
+    }
+
+    [Fact]
+    public void Two_restarts_or_an_ended_generation_cut_by_journal_size_limit_lose_the_place()
+    {
+        var first = InsertAndRead(1, 2, 3);
+        Restart();
+        Restart();
+        Assert.Contains("restarted", Assert.IsType<WalRead.LostPlace>(WriteAheadLog.ReadCommitted(_live, first.Next)).Reason, StringComparison.Ordinal);
+
+        var second = InsertAndRead(10, 11, 12);
+        Insert(13, _pageSize * PagesPerLargeRow);
+        // Cut inside the large row's frames, past the position: what is left of the ended generation reads whole.
+        _writer.Execute($"PRAGMA journal_size_limit = {new FileInfo(_live + "-wal").Length - _pageSize};");
+        Restart();
+        Assert.Contains("restarted", Assert.IsType<WalRead.LostPlace>(WriteAheadLog.ReadCommitted(_live, second.Next)).Reason, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -158,6 +196,25 @@ public sealed class WriteAheadLogTests : IDisposable
     {
         _writer.Dispose();
         _dir.Dispose();
+    }
+
+    /// <summary>Small rows, one commit each, read from the WAL's current generation up to the last.</summary>
+    private WalRead.Committed InsertAndRead(params int[] ids)
+    {
+        var from = WriteAheadLog.ReadCommitted(_live, null) is WalRead.Committed { Next: { } next } ? next with { Frames = 0 } : (WalPosition?)null;
+        foreach (var id in ids)
+        {
+            Insert(id, 10);
+        }
+
+        return Assert.IsType<WalRead.Committed>(WriteAheadLog.ReadCommitted(_live, from));
+    }
+
+    /// <summary>As the web app's checkpoint does: every frame copied, then the next write starts a generation, one small commit.</summary>
+    private void Restart()
+    {
+        _writer.Execute("PRAGMA wal_checkpoint(PASSIVE);");
+        _writer.Execute("INSERT INTO rows (body) VALUES (x'00');");
     }
 
     private void Insert(int id, int bytes) =>

@@ -40,9 +40,6 @@ public sealed partial class WalShipper(ObjectStore store, ShippedObjects objects
     /// <summary>When each commit after the position was first seen: they wait here while the store is down.</summary>
     private readonly List<DateTimeOffset> _times = [];
 
-    /// <summary>The database file's last write once our checkpoint copied every frame up to the position: while no other checkpoint writes the file, the next WAL generation continues the chain.</summary>
-    private DateTime? _checkpointed;
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         LogStarted(logger, state.Location, _options.Endpoint ?? "AWS S3", _options.SyncInterval, _options.Window);
@@ -156,9 +153,10 @@ public sealed partial class WalShipper(ObjectStore store, ShippedObjects objects
 
         var now = time.GetUtcNow();
         var read = WriteAheadLog.ReadCommitted(_database, _position);
-        if (read is WalRead.LostPlace && _checkpointed == File.GetLastWriteTimeUtc(_database) && Generation() is { } next && next.Salt1 == _position!.Value.Salt1 + 1)
+        if (read is WalRead.Committed { Length: 0, Following: { } following })
         {
-            _position = next;
+            // The ended generation is shipped to its last commit: the chain goes on from the next one's frame 0.
+            _position = following;
             read = WriteAheadLog.ReadCommitted(_database, _position);
         }
 
@@ -190,6 +188,11 @@ public sealed partial class WalShipper(ObjectStore store, ShippedObjects objects
         }
 
         await ShipSegmentAsync(pipeline, committed, cancellationToken);
+        if (committed.Following is not null && _chain is not null)
+        {
+            // That was the ended generation's tail: the next one's commits go up in the same pass.
+            await ShipAsync(pipeline, cancellationToken);
+        }
     }
 
     private async Task ShipSegmentAsync(ResiliencePipeline pipeline, WalRead.Committed read, CancellationToken cancellationToken)
@@ -203,16 +206,17 @@ public sealed partial class WalShipper(ObjectStore store, ShippedObjects objects
         using var body = new MemoryStream();
         ShippedSegment.WriteBody(body, _database, read, _times);
         await objects.PutConfirmedAsync(pipeline, name, body, cancellationToken);
-        if (WriteAheadLog.ReadCommitted(_database, read.Next) is WalRead.LostPlace lost)
+        if (WriteAheadLog.ReadCommitted(_database, _position) is WalRead.LostPlace lost)
         {
-            // The WAL may have restarted while the body was read: what was sent cannot be trusted.
+            // The WAL may have restarted and overwritten frames while the body was read: read from the segment's start
+            // still, they were intact throughout (a generation's frames are overwritten from frame 0 up).
             await objects.TryDeleteAsync(name);
             LogLostPlace(logger, folder, lost.Reason);
             _chain = null;
             return;
         }
 
-        (_position, _frames, _checkpointed) = (read.Next, segment.To, null);
+        (_position, _frames) = (read.Next, segment.To);
         _times.Clear();
         Confirmed(name, segment.LastCommit);
         Checkpoint();
@@ -250,7 +254,7 @@ public sealed partial class WalShipper(ObjectStore store, ShippedObjects objects
                 }
 
                 _chain = (RemoteChain.FolderFor(kept.SnapshotAt), kept.SnapshotAt);
-                (_position, _frames, _checkpointed) = (before, 0, null);
+                (_position, _frames) = (before, 0);
                 _times.Clear();
                 Confirmed(name, kept.SnapshotAt);
                 LogStartedChain(logger, name, kept.File.Size);
@@ -297,21 +301,19 @@ public sealed partial class WalShipper(ObjectStore store, ShippedObjects objects
         }
     }
 
-    /// <summary>After the sidecar's own shipping, a checkpoint that never waits: it keeps the WAL short, and when it copied exactly what was shipped, the next WAL generation continues the chain.</summary>
+    /// <summary>After the sidecar's own shipping, a checkpoint that never waits: it keeps the WAL short.</summary>
     private void Checkpoint()
     {
         if (_position is not { Frames: >= CheckpointFrames } position
-            || WriteAheadLog.ReadCommitted(_database, position) is not WalRead.Committed { Length: 0 })
+            || WriteAheadLog.ReadCommitted(_database, position) is not WalRead.Committed { Length: 0, Following: null })
         {
-            // Commits came meanwhile: the next pass ships them first.
+            // Commits came meanwhile, or the WAL restarted: the next pass ships them first.
             return;
         }
 
         try
         {
-            _checkpointed = WalCheckpoint.Passive(_database) is { } done && done.Frames == position.Frames && done.Backfilled == done.Frames
-                ? File.GetLastWriteTimeUtc(_database)
-                : null;
+            WalCheckpoint.Passive(_database);
         }
         catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException)
         {
