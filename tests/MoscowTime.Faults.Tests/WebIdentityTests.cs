@@ -21,14 +21,8 @@ public sealed class WebIdentityTests : IAsyncLifetime, IDisposable
     private S3FaultProxy _hop = null!;
     private StsStandIn _sts = null!;
 
-    private string Data => _dir.File("data");
-    private string Database => Path.Combine(Data, "visits.db");
-    private string Backups => Path.Combine(Data, "backups");
-    private static string PodFolder => $"{Prefix}/{Apps.PodName}/";
-
     public async Task InitializeAsync()
     {
-        Directory.CreateDirectory(Data);
         _store = await S3Server.StartAsync(_dir.File("s3"));
         _hop = await S3FaultProxy.StartAsync(_store.Endpoint);
         _sts = await StsStandIn.StartAsync();
@@ -39,8 +33,9 @@ public sealed class WebIdentityTests : IAsyncLifetime, IDisposable
     {
         var tokenFile = _dir.File("token");
         await File.WriteAllTextAsync(tokenFile, _token);
-        await using var web = await Apps.StartWebAsync(Database);
-        await using var sidecar = await Apps.StartSidecarAsync(Database, Backups, WebIdentityEnvironment(tokenFile),
+        var database = _dir.File("visits.db");
+        await using var web = await Apps.StartWebAsync(database);
+        await using var sidecar = await Apps.StartSidecarAsync(database, _dir.File("backups"), WebIdentityEnvironment(tokenFile),
         [
             $"--Backup:Remote:Url=s3://{S3Server.Bucket}/{Prefix}",
             $"--Backup:Remote:Endpoint={_hop.Endpoint}",
@@ -60,7 +55,7 @@ public sealed class WebIdentityTests : IAsyncLifetime, IDisposable
             Assert.Contains($"Credential={StsStandIn.AccessKeyId}/", headers.GetValueOrDefault("authorization"), StringComparison.Ordinal);
             Assert.Equal(_sts.SessionToken, headers.GetValueOrDefault("x-amz-security-token"));
         });
-        Assert.NotEmpty(_store.Keys(PodFolder));
+        Assert.NotEmpty(_store.Keys($"{Prefix}/{Apps.PodName}/"));
     }
 
     public async Task DisposeAsync()
