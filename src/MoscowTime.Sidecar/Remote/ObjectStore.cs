@@ -2,8 +2,10 @@ using System.Net;
 using System.Security.Cryptography;
 using Amazon;
 using Amazon.Runtime;
+using Amazon.RuntimeDependencies;
 using Amazon.S3;
 using Amazon.S3.Model;
+using Amazon.SecurityToken;
 using Microsoft.Extensions.Options;
 using MoscowTime.Sidecar.Backups;
 using Polly;
@@ -30,6 +32,11 @@ public sealed partial class ObjectStore : IDisposable
 
     private readonly AmazonS3Client _client;
     private readonly RemoteOptions _options;
+
+    // Web identity (EKS IRSA) asks STS for keys; Native AOT cannot load the STS client by reflection as the SDK otherwise
+    // does. AssumeRoleWithWebIdentity is unsigned, and the client's config still honours AWS_ENDPOINT_URL_STS.
+    static ObjectStore() => GlobalRuntimeDependencyRegistry.Instance.RegisterSecurityTokenServiceClient(context =>
+        new AmazonSecurityTokenServiceClient(new AnonymousAWSCredentials(), context.SecurityTokenServiceClientContextData.Region));
 
     /// <param name="configuration">Where static keys come from, when there are any; see <see cref="Credentials"/>.</param>
     public ObjectStore(IOptions<RemoteOptions> remote, IConfiguration configuration, TimeProvider time, ILogger<ObjectStore> logger)

@@ -15,7 +15,11 @@ internal static class Apps
 
     /// <summary>Starts the sidecar on a port the OS picks and returns once it listens.</summary>
     public static Task<ChildProcess> StartSidecarAsync(string database, string backups, params string[] args) =>
-        ChildProcess.StartAsync(ChildProcess.Sidecar, WorkingDirectory(database), listens: true,
+        StartSidecarAsync(database, backups, new Dictionary<string, string>(), args);
+
+    /// <param name="environment">Variables for what only the environment carries (web identity, the STS endpoint).</param>
+    public static Task<ChildProcess> StartSidecarAsync(string database, string backups, IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        ChildProcess.StartAsync(ChildProcess.Sidecar, WorkingDirectory(database), listens: true, environment,
         [
             "--urls", "http://127.0.0.1:0",
             $"--Backup:DatabasePath={database}",
