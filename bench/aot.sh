@@ -8,12 +8,14 @@
 #     AOT and JIT, and AOT with each GC setting worth trying (DOTNET_ environment variables);
 #  4. the sidecar's peak RSS with a ~10 MiB database, Backup:Interval 1 s, a visit a second and an
 #     s3rver remote, AOT and JIT.
-# Usage: bench/aot.sh [seconds of wrk, default 20] [seconds of sidecar, default 60]
+# Usage: bench/aot.sh [seconds of wrk, default 20] [seconds of sidecar, default 60] [steps, default "start web sidecar"]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 wrk_seconds=${1:-20}
 sidecar_seconds=${2:-60}
+steps=${3:-start web sidecar}
+step() { [[ " $steps " == *" $1 "* ]]; }
 port=18097
 sidecar_port=18098
 store_port=18099
@@ -39,7 +41,7 @@ declare -A command=(
   [sidecar-jit]="dotnet $work/jit/Sidecar/MoscowTime.Sidecar.dll"
   [hello]="dotnet $work/hello/MoscowTime.Bench.Plaintext.dll"
 )
-quiet=(--Logging:LogLevel:Default=Warning)
+quiet=(--Logging:LogLevel:Default=Warning --Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning)
 database=$work/visits.db
 start() { # variant extra-args...: starts it on $port, sets $pid
   local variant=$1
@@ -55,12 +57,14 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 rss_mib() { awk '/VmRSS/ { print int($2 / 1024) }' "/proc/$1/status"; }
 
 # --- 1 and 2. start and restore, in rotating rounds ------------------------------------------------
+: >"$work/starts"
+: >"$work/memory"
+if step start; then
 echo "start to first 200, and restore of an intact database, 5 rounds..."
 start web-aot
 wait_for "http://127.0.0.1:$port/readyz" >/dev/null
 curl -fs -o /dev/null "http://127.0.0.1:$port/"
 stop "$pid"
-: >"$work/starts"
 for round in 1 2 3 4 5; do
   for variant in hello web-jit web-aot; do
     t0=$(now_ms)
@@ -78,6 +82,7 @@ for round in 1 2 3 4 5; do
   done
   echo "  round $round: $(awk -v r="$round" 'NR > (r - 1) * 5 { printf "%s %s ms  ", $1, $2 }' "$work/starts")"
 done
+fi
 start_ms() { awk -v k="$1" '$1 == k { print $2 }' "$work/starts" | median; }
 
 # --- 3. the web app's memory under load -------------------------------------------------------------
@@ -101,23 +106,28 @@ web_memory() {
   stop "$pid"
   printf '  %-44s idle %4s MiB, peak %4s MiB, %6s req/s\n' "$label" "$idle" "$peak" "$rps" | tee -a "$work/memory"
 }
+if step web; then
 echo "the web app's RSS, idle and over ${wrk_seconds} s of wrk -t2 -c64 on GET /..."
-: >"$work/memory"
 web_memory web-jit "JIT (Server GC, DATAS)"
 web_memory web-aot "AOT (as built)"
 web_memory web-aot "AOT, workstation GC" DOTNET_gcServer=0
 web_memory web-aot "AOT, workstation GC, non-concurrent" DOTNET_gcServer=0 DOTNET_gcConcurrent=0
 web_memory web-aot "AOT, Server GC, ConserveMemory=5" DOTNET_GCConserveMemory=5
+fi
 
 # --- 4. the sidecar's memory, shipping to s3rver ----------------------------------------------------
+if step sidecar; then
 echo "the sidecar's RSS: ~10 MiB database, backups every second, a visit a second, s3rver remote, ${sidecar_seconds} s each..."
 node "$s3rver" --directory "$work/s3" --address 127.0.0.1 --port "$store_port" --silent --configure-bucket backups >/dev/null &
 pids+=("$!")
-sidecar_memory() { # web-variant sidecar-variant
-  local db=$work/$2/visits.db sidecar peak
-  mkdir -p "$work/$2"
+sidecar_memory() { # web-variant sidecar-variant label environment...
+  local web=$1 variant=$2 label=$3 id db sidecar peak
+  shift 3
+  id=$(tr -c '[:alnum:]\n' - <<<"$label" | tr '[:upper:]' '[:lower:]')
+  db=$work/$id/visits.db
+  mkdir -p "$work/$id"
   database=$db
-  start "$1"
+  start "$web"
   wait_for "http://127.0.0.1:$port/readyz" >/dev/null
   curl -fs -o /dev/null "http://127.0.0.1:$port/"
   stop "$pid"
@@ -127,12 +137,12 @@ INSERT OR IGNORE INTO visit_hours (hour, visits)
   SELECT strftime('%Y-%m-%d %H:00', '1980-01-01', '+' || i || ' hours'), 1 + abs(random()) % 5000 FROM n;
 PRAGMA wal_checkpoint(TRUNCATE);
 SQL
-  start "$1"
+  start "$web"
   wait_for "http://127.0.0.1:$port/readyz" >/dev/null
   # shellcheck disable=SC2086
-  ${command[$2]} --urls "http://127.0.0.1:$sidecar_port" --Backup:DatabasePath="$db" --Backup:Directory="$work/$2/backups" \
+  env "$@" ${command[$variant]} --urls "http://127.0.0.1:$sidecar_port" --Backup:DatabasePath="$db" --Backup:Directory="$work/$id/backups" \
     --Backup:Interval=00:00:01 --Backup:Retain=5 --AWS_ACCESS_KEY_ID=S3RVER --AWS_SECRET_ACCESS_KEY=bench \
-    "--Backup:Remote:Url=s3://backups/$2" "--Backup:Remote:Endpoint=http://127.0.0.1:$store_port" \
+    "--Backup:Remote:Url=s3://backups/$id" "--Backup:Remote:Endpoint=http://127.0.0.1:$store_port" \
     --Backup:Remote:PodName=moscow-time-0 "${quiet[@]}" &
   sidecar=$!
   pids+=("$sidecar")
@@ -140,14 +150,18 @@ SQL
   (for _ in $(seq 1 "$sidecar_seconds"); do curl -fs -o /dev/null "http://127.0.0.1:$port/"; sleep 1; done) &
   peak=$(rss_peak_mib "$sidecar" "$sidecar_seconds")
   wait $!
-  printf '  %-44s peak %4s MiB (database %s KiB)\n' "$2" "$peak" $(($(stat -c %s "$db") / 1024)) | tee -a "$work/memory"
+  printf '  sidecar %-36s peak %4s MiB (database %s KiB)\n' "$label" "$peak" $(($(stat -c %s "$db") / 1024)) | tee -a "$work/memory"
   stop "$sidecar"
   stop "$pid"
 }
-sidecar_memory web-aot sidecar-jit
-sidecar_memory web-aot sidecar-aot
+sidecar_memory web-aot sidecar-jit "JIT (workstation GC)"
+sidecar_memory web-aot sidecar-aot "AOT (as built)"
+sidecar_memory web-aot sidecar-aot "AOT, non-concurrent GC" DOTNET_gcConcurrent=0
+sidecar_memory web-aot sidecar-aot "AOT, ConserveMemory=5" DOTNET_GCConserveMemory=5
+fi
 
 hello=$(start_ms hello)
+[ -n "$hello" ] || hello=1
 printf '\n%s\n' "command: bench/aot.sh $wrk_seconds $sidecar_seconds   (load average: $load_start at start, $(cut -d' ' -f1-3 /proc/loadavg) at end)"
 printf '%-44s %8s %8s\n' "median of 5, ms" JIT AOT
 printf '%-44s %8s %8s   (AOT goal <= 0.3x hello)\n' "web: start to first 200 from /readyz" "$(start_ms web-jit)" "$(start_ms web-aot)"
