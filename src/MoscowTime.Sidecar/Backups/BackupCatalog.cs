@@ -69,14 +69,13 @@ public sealed class BackupCatalog
     /// <returns>The names removed.</returns>
     public IReadOnlyList<string> RemoveTemporaries()
     {
-        var removed = new List<string>();
-        foreach (var file in Files(".*").Where(file => _temporaryName.IsMatch(file.Name)))
+        var removed = Files(".*").Where(file => _temporaryName.IsMatch(file.Name)).ToList();
+        foreach (var file in removed)
         {
             file.Delete();
-            removed.Add(file.Name);
         }
 
-        return removed;
+        return [.. removed.Select(file => file.Name)];
     }
 
     /// <summary>None when the directory does not exist (yet).</summary>

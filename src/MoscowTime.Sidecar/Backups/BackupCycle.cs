@@ -174,7 +174,7 @@ public sealed partial class BackupCycle(IOptions<BackupOptions> options, BackupC
                 state.Skipped(time.GetUtcNow());
                 break;
             case BackupOutcome.Unchanged:
-                LogUnchanged(logger, live.Path);
+                LogNothingToBackUp(logger, $"{live.Path} unchanged since the newest backup; none taken");
                 state.Skipped(time.GetUtcNow());
                 break;
             case BackupOutcome.NothingToBackUp nothing:
@@ -225,9 +225,6 @@ public sealed partial class BackupCycle(IOptions<BackupOptions> options, BackupC
 
     [LoggerMessage(LogLevel.Information, "Backed up {Database} to {File}: {Bytes} bytes, integrity_check ok, {Milliseconds:F0} ms")]
     private static partial void LogBackedUp(ILogger logger, string database, string file, long bytes, double milliseconds);
-
-    [LoggerMessage(LogLevel.Debug, "{Database} unchanged since the newest backup; none taken")]
-    private static partial void LogUnchanged(ILogger logger, string database);
 
     [LoggerMessage(LogLevel.Information, "{Database} holds the same data as the newest backup {File}; not backing it up again")]
     private static partial void LogSameAsNewest(ILogger logger, string database, string file);

@@ -1,35 +1,17 @@
 namespace MoscowTime.Sidecar.Backups;
 
 /// <summary>What the backup loop knows about the backup directory, as of one moment. /healthz, /livez and /metrics read it.</summary>
-public sealed record BackupStatus
-{
-    /// <summary>The newest kept backup: taken, or found at start.</summary>
-    public BackupFile? Newest { get; init; }
-
-    /// <summary>Backups in the backup directory.</summary>
-    public int Kept { get; init; }
-
-    /// <summary>
-    /// The copies hold every commit as of this moment: a pass took one, or found nothing changed since
-    /// the newest. Freshness is measured from here, so a quiet night with no visits is not stale.
-    /// </summary>
-    public DateTimeOffset? UpToDateAt { get; init; }
-
-    /// <summary>Why there is nothing to copy at all yet; null once there is data.</summary>
-    public string? NothingToBackUp { get; init; }
-
-    /// <summary>Why the last pass failed; null once one succeeds.</summary>
-    public string? LastError { get; init; }
-
-    public DateTimeOffset? LastErrorAt { get; init; }
-
-    /// <summary>How long the last backup this process took lasted.</summary>
-    public TimeSpan? LastDuration { get; init; }
-
-    public long Taken { get; init; }
-    public long Skipped { get; init; }
-    public long Failed { get; init; }
-}
+/// <param name="Newest">The newest kept backup: taken, or found at start.</param>
+/// <param name="Kept">Backups in the backup directory.</param>
+/// <param name="UpToDateAt">
+/// The copies hold every commit as of this moment: a pass took one, or found nothing changed since
+/// the newest. Freshness is measured from here, so a quiet night with no visits is not stale.
+/// </param>
+/// <param name="NothingToBackUp">Why there is nothing to copy at all yet; null once there is data.</param>
+/// <param name="LastError">Why the last pass failed; null once one succeeds.</param>
+/// <param name="LastDuration">How long the last backup this process took lasted.</param>
+public sealed record BackupStatus(BackupFile? Newest = null, int Kept = 0, DateTimeOffset? UpToDateAt = null, string? NothingToBackUp = null,
+    string? LastError = null, DateTimeOffset? LastErrorAt = null, TimeSpan? LastDuration = null, long Taken = 0, long Skipped = 0, long Failed = 0);
 
 /// <summary>The backup loop's shared state: written by its loop only, read by any request.</summary>
 public sealed class BackupState(TimeProvider time)

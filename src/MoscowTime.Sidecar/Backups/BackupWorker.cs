@@ -34,14 +34,9 @@ public sealed partial class BackupWorker(BackupCycle cycle, IOptions<BackupOptio
             // SIGTERM between passes, or after the pass in hand finished: go on to the final one.
         }
 
-        if (abandon.IsCancellationRequested)
-        {
-            LogNoFinalBackup(logger);
-            return;
-        }
-
         try
         {
+            abandon.ThrowIfCancellationRequested();
             LogFinalPass(logger, options.Value.FinalBackupQuietPeriod);
             await cycle.WaitForQuietAsync(abandon);
             await Task.Run(() => cycle.RunAsync(abandon), CancellationToken.None);

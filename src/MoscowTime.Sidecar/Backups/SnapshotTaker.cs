@@ -90,8 +90,7 @@ public sealed class SnapshotTaker(BackupCatalog catalog, TimeProvider time)
     /// <summary>The copy needs about the database's size, WAL included.</summary>
     private void EnsureSpace(string databasePath)
     {
-        var size = Length(databasePath) + Length(databasePath + "-wal");
-        var needed = size + ReservedBytes;
+        var needed = Length(databasePath) + Length(databasePath + "-wal") + ReservedBytes;
         var available = new DriveInfo(Path.GetFullPath(catalog.Directory)).AvailableFreeSpace;
         if (available < needed)
         {

@@ -29,15 +29,14 @@ public sealed class RemoteOptionsValidator : IValidateOptions<RemoteOptions>
             failures.Add($"POD_NAME '{options.PodName}' must not contain '/'");
         }
 
-        if (!string.IsNullOrWhiteSpace(options.Endpoint)
-            && Uri.TryCreate(options.Endpoint, UriKind.Absolute, out var withCredentials) && withCredentials.UserInfo.Length > 0)
+        var endpoint = Uri.TryCreate(options.Endpoint, UriKind.Absolute, out var parsed) ? parsed : null;
+        if (endpoint is { UserInfo.Length: > 0 })
         {
             // Not echoed: the endpoint appears in logs and /healthz, so a key in it would leak everywhere.
             failures.Add("Backup:Remote:Endpoint must not carry credentials (user:password@host); give them as " +
                 "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (the Secret moscow-time-backup-remote)");
         }
-        else if (!string.IsNullOrWhiteSpace(options.Endpoint)
-            && !(Uri.TryCreate(options.Endpoint, UriKind.Absolute, out var endpoint) && endpoint.Scheme is "http" or "https"))
+        else if (!string.IsNullOrWhiteSpace(options.Endpoint) && endpoint?.Scheme is not ("http" or "https"))
         {
             failures.Add($"Backup:Remote:Endpoint '{options.Endpoint}' must be an http:// or https:// URL, e.g. http://minio:9000");
         }

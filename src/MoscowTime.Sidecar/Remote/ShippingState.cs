@@ -1,29 +1,16 @@
 namespace MoscowTime.Sidecar.Remote;
 
 /// <summary>What the shipper knows about the store, as of one moment; /healthz and /metrics read it.</summary>
-public sealed record ShippingStatus
+/// <param name="WaitingSince">When the oldest commit not yet confirmed in the store was first seen; null when the store holds every one. The process start until the first read of the WAL tells: an unread WAL may hold commits the store lacks.</param>
+/// <param name="Chain">The chain being continued: its folder in the store.</param>
+/// <param name="FirstRecoverable">The oldest kept chain's start: the first instant a restore can reach, as of the last listing.</param>
+/// <param name="LastShippedTime">The time of the newest commit the store holds.</param>
+/// <param name="Uploads">Objects confirmed in the store.</param>
+/// <param name="Failures">Shipping passes that failed after their retries.</param>
+public sealed record ShippingStatus(DateTimeOffset? WaitingSince = null, string? Chain = null, DateTimeOffset? FirstRecoverable = null,
+    string? LastObject = null, DateTimeOffset? LastShippedTime = null, string? LastError = null, DateTimeOffset? LastErrorAt = null,
+    long Uploads = 0, long Failures = 0)
 {
-    /// <summary>When the oldest commit not yet confirmed in the store was first seen; null when the store holds every one. The process start until the first read of the WAL tells: an unread WAL may hold commits the store lacks.</summary>
-    public DateTimeOffset? WaitingSince { get; init; }
-
-    /// <summary>The chain being continued: its folder in the store.</summary>
-    public string? Chain { get; init; }
-
-    /// <summary>The oldest kept chain's start: the first instant a restore can reach, as of the last listing.</summary>
-    public DateTimeOffset? FirstRecoverable { get; init; }
-
-    public string? LastObject { get; init; }
-
-    /// <summary>The time of the newest commit the store holds.</summary>
-    public DateTimeOffset? LastShippedTime { get; init; }
-
-    public string? LastError { get; init; }
-    public DateTimeOffset? LastErrorAt { get; init; }
-
-    /// <summary>Objects confirmed in the store, and shipping passes that failed after their retries.</summary>
-    public long Uploads { get; init; }
-    public long Failures { get; init; }
-
     public TimeSpan Lag(DateTimeOffset now) => WaitingSince is { } since && now > since ? now - since : TimeSpan.Zero;
 }
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using MoscowTime.Sidecar.Backups;
 using MoscowTime.Sidecar.Files;
 using MoscowTime.Sidecar.Health;
+using MoscowTime.Sidecar.Remote;
 using MoscowTime.Storage;
 
 namespace MoscowTime.Sidecar.Restore;
@@ -122,10 +123,12 @@ public sealed partial class DatabaseRestorer(IOptions<BackupOptions> options, Ba
             return (newestLocal, local.Count, why);
         }
 
-        RemoteFind stored;
+        IReadOnlyList<RemoteChain> chains;
+        RemoteCopy? stored;
         try
         {
-            stored = await remote.RestoreAsync(await remote.ListAsync(cancellationToken), DirectoryOf(path), DateTimeOffset.MaxValue, cancellationToken);
+            chains = await remote.ListAsync(cancellationToken);
+            stored = await remote.RestoreAsync(chains, DirectoryOf(path), DateTimeOffset.MaxValue, cancellationToken);
         }
         catch (RemoteUnavailableException ex) when (newestLocal is not null)
         {
@@ -133,7 +136,7 @@ public sealed partial class DatabaseRestorer(IOptions<BackupOptions> options, Ba
             return (newestLocal, local.Count, "");
         }
 
-        if (stored is RemoteFind.Found found)
+        if (stored is { } found)
         {
             if (found.Damaged is { } damaged)
             {
@@ -149,11 +152,11 @@ public sealed partial class DatabaseRestorer(IOptions<BackupOptions> options, Ba
             DurableFile.TryDelete(found.Path);
         }
 
-        return (newestLocal, stored) switch
+        return (newestLocal, chains.Count) switch
         {
             ({ } usable, _) => (usable, local.Count, ""),
-            (_, RemoteFind.NoneUsable none) => (null, local.Count + none.Count,
-                $"{why}, and none of the {none.Count} snapshots in {remote.Location} passes verification"),
+            (_, > 0) => (null, local.Count + chains.Count,
+                $"{why}, and none of the {chains.Count} snapshots in {remote.Location} passes verification"),
             _ => (null, local.Count, $"{why}, and {remote.Location} holds none"),
         };
     }

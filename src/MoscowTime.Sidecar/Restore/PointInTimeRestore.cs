@@ -60,7 +60,7 @@ public sealed partial class PointInTimeRestore(IOptions<BackupOptions> options, 
                 return Refuse($"{Freshness.Utc(asOf)} is outside the window: restorable from {Freshness.Utc(first)} to {Freshness.Utc(LastShipped(chains[0]))}");
             }
 
-            if (await remote.RestoreAsync(chains, Path.GetDirectoryName(target)!, asOf, cancellationToken) is not RemoteFind.Found found)
+            if (await remote.RestoreAsync(chains, Path.GetDirectoryName(target)!, asOf, cancellationToken) is not { } found)
             {
                 return Refuse($"no snapshot in {remote.Location} up to {Freshness.Utc(asOf)} passes verification");
             }

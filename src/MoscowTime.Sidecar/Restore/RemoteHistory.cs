@@ -5,21 +5,11 @@ using MoscowTime.Storage;
 
 namespace MoscowTime.Sidecar.Restore;
 
-/// <summary>What this pod's folder in the store offered a restore.</summary>
-public abstract record RemoteFind
-{
-    /// <summary>The store answered and holds no backup of this pod: a new pod.</summary>
-    public sealed record Empty : RemoteFind;
-
-    /// <summary>Every snapshot failed verification; each was logged.</summary>
-    public sealed record NoneUsable(int Count) : RemoteFind;
-
-    /// <summary>
-    /// A restored, verified copy at <paramref name="Path"/>, holding every commit up to <paramref name="Reached"/>; the
-    /// caller places it and deletes it. <paramref name="Damaged"/> names the object that stopped it short, if one did.
-    /// </summary>
-    public sealed record Found(string Name, string Path, DatabaseCheck Check, DateTimeOffset Reached, string? Damaged) : RemoteFind;
-}
+/// <summary>
+/// A restored, verified copy at <paramref name="Path"/>, holding every commit up to <paramref name="Reached"/>; the
+/// caller places it and deletes it. <paramref name="Damaged"/> names the object that stopped it short, if one did.
+/// </summary>
+public sealed record RemoteCopy(string Name, string Path, DatabaseCheck Check, DateTimeOffset Reached, string? Damaged);
 
 /// <summary>The store could not be asked (unreachable, 403, no bucket): one line naming the cause.</summary>
 public sealed class RemoteUnavailableException(string message, Exception inner) : Exception(message, inner);
@@ -40,13 +30,14 @@ public sealed partial class RemoteHistory(ObjectStore store, BackupCatalog catal
 
     /// <summary>The newest state of <paramref name="chains"/> that verifies (as of <paramref name="asOf"/>), restored under <paramref name="directory"/>.</summary>
     /// <param name="chains">As <see cref="ListAsync"/> gave them; those starting after <paramref name="asOf"/> are passed over.</param>
+    /// <returns>Null when there is no chain to restore, or every snapshot failed verification (each was logged).</returns>
     /// <exception cref="RemoteUnavailableException">An object cannot be fetched.</exception>
-    public async Task<RemoteFind> RestoreAsync(IReadOnlyList<RemoteChain> chains, string directory, DateTimeOffset asOf, CancellationToken cancellationToken)
+    public async Task<RemoteCopy?> RestoreAsync(IReadOnlyList<RemoteChain> chains, string directory, DateTimeOffset asOf, CancellationToken cancellationToken)
     {
         var candidates = chains.Where(c => c.Start <= asOf).ToList();
         if (candidates.Count == 0)
         {
-            return new RemoteFind.Empty();
+            return null;
         }
 
         Directory.CreateDirectory(directory);
@@ -71,7 +62,7 @@ public sealed partial class RemoteHistory(ObjectStore store, BackupCatalog catal
                     var check = problem is null ? DatabaseVerifier.Check(copy) : null;
                     if (check is { IsUsableBackup: true })
                     {
-                        return new RemoteFind.Found(snapshot.Name, copy, check, reached, stoppedAt ?? damaged);
+                        return new RemoteCopy(snapshot.Name, copy, check, reached, stoppedAt ?? damaged);
                     }
 
                     problem ??= check?.WhyNotUsable;
@@ -88,7 +79,7 @@ public sealed partial class RemoteHistory(ObjectStore store, BackupCatalog catal
             }
         }
 
-        return new RemoteFind.NoneUsable(candidates.Count);
+        return null;
     }
 
     /// <summary>Applies the chain's segments onto its snapshot up to the first one that is damaged or missing.</summary>

@@ -46,8 +46,7 @@ public sealed partial class RestoreDrill(RemoteHistory history, DrillStatus stat
         {
             // Shipped chains only: whole copies of earlier versions still restore, but prove nothing about shipping.
             var chains = (await history.ListAsync(cancellationToken)).Where(c => c.Folder.Length > 0).ToList();
-            var find = await history.RestoreAsync(chains, directory, DateTimeOffset.MaxValue, cancellationToken);
-            if (find is RemoteFind.Found found)
+            if (await history.RestoreAsync(chains, directory, DateTimeOffset.MaxValue, cancellationToken) is { } found)
             {
                 var live = DatabaseVerifier.Check(options.Value.DatabasePath).Visits;
                 problem = found.Check.Visits > live ? $"the restored copy holds {found.Check.Visits} visits, more than the live database's {live}" : null;
@@ -66,7 +65,7 @@ public sealed partial class RestoreDrill(RemoteHistory history, DrillStatus stat
             }
             else
             {
-                problem = find is RemoteFind.NoneUsable none ? $"none of the {none.Count} snapshots in {history.Location} verifies"
+                problem = chains.Count > 0 ? $"none of the {chains.Count} snapshots in {history.Location} verifies"
                     : $"{history.Location} holds no shipped chain yet";
             }
         }

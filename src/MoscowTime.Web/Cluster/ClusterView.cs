@@ -38,12 +38,9 @@ public sealed class ClusterView(
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(bound.Token, cancellationToken);
         var answers = await Task.WhenAll(targets.Select(peer => client.AskAsync(peer, linked.Token)));
 
-        for (var i = 0; i < targets.Count; i++)
+        foreach (var (target, answer) in targets.Zip(answers).Where(pair => pair.Second.Ok))
         {
-            if (answers[i].Ok)
-            {
-                directory.Learn(targets[i].BaseAddress, answers[i].Pod);
-            }
+            directory.Learn(target.BaseAddress, answer.Pod);
         }
 
         var peers = answers

@@ -97,15 +97,9 @@ public sealed class HomePage(PodIdentity pod, MoscowClock clock)
             """);
         foreach (var peer in peers.Peers)
         {
-            page.Append($"<tr><td>{html.Encode(peer.Pod)}</td>");
-            if (peer.Ok)
-            {
-                page.Append(CultureInfo.InvariantCulture, $"<td>{peer.Visits}</td></tr>\n");
-            }
-            else
-            {
-                page.Append($"<td class=\"down\" title=\"{html.Encode(peer.Error ?? "")}\">no answer</td></tr>\n");
-            }
+            var count = peer.Ok ? string.Create(CultureInfo.InvariantCulture, $"<td>{peer.Visits}</td>")
+                : $"<td class=\"down\" title=\"{html.Encode(peer.Error ?? "")}\">no answer</td>";
+            page.Append($"<tr><td>{html.Encode(peer.Pod)}</td>{count}</tr>\n");
         }
 
         page.Append(CultureInfo.InvariantCulture, $"""
