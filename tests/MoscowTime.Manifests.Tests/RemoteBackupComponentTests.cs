@@ -138,12 +138,13 @@ public sealed class RemoteBackupComponentTests : IDisposable
     [Theory]
     [InlineData("restore")]
     [InlineData("backup")]
-    public void Backup_and_restore_get_room_for_the_sdk_and_keep_their_other_limits(string container)
+    public void Backup_and_restore_keep_their_limits_the_native_sdk_fits_in_them(string container)
     {
         var limits = _minio.Container(container).Resources.Limits;
         var plain = _plain.Container(container).Resources.Limits;
 
-        Assert.Equal(new ResourceQuantity("192Mi"), limits["memory"]);
+        // Measured with the remote on (bench/aot.sh): the limits already hold the AWS SDK.
+        Assert.Equal(plain["memory"], limits["memory"]);
         Assert.Equal(plain["cpu"], limits["cpu"]);
         Assert.Equal(plain["ephemeral-storage"], limits["ephemeral-storage"]);
     }

@@ -37,11 +37,13 @@ public sealed class ResourceTests
     }
 
     [Theory, BothOverlays]
-    public void Web_memory_limit_leaves_room_above_its_rss_target(string overlay)
+    public void Web_memory_limit_leaves_room_above_its_peak_under_load(string overlay)
     {
-        // The web app aims at 120 MiB RSS under load; the limit must not turn that into OOM kills.
+        // The native web app peaks at about 60 MiB RSS under wrk -c64 (bench/aot.sh); half as much
+        // again above it keeps a burst from becoming an OOM kill.
+        const decimal peak = 60 * 1024 * 1024;
         var limit = Kustomize.Render(overlay).Container("web").Resources.Limits["memory"].ToDecimal();
 
-        Assert.True(limit >= 160 * 1024 * 1024, $"{limit} bytes");
+        Assert.True(limit >= peak * 1.5m, $"{limit} bytes");
     }
 }
