@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Figures for the images, printed as they are measured:
-#   - size of each image's own layers over mcr.microsoft.com/dotnet/aspnet:10.0, layer by layer;
+#   - size of each image's own layers over mcr.microsoft.com/dotnet/runtime-deps:10.0, layer by layer;
 #   - cold build (our images and their cached build stages removed; base images stay),
 #     warm build with no change, and warm build after one changed .cs file (in a copy of the context);
 #   - time from `podman pod start` to ready for each pod, from the end-to-end test's own log.
@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 export CONTAINERS_CONF=${CONTAINERS_CONF:-${W:-/tmp/moscowtime-standins}/containers.conf}
-BASE=mcr.microsoft.com/dotnet/aspnet:10.0
+BASE=mcr.microsoft.com/dotnet/runtime-deps:10.0
 APPS=(web sidecar)
 
 ../shared/containers/make-dotnet-base-images.sh > /dev/null
