@@ -1,4 +1,6 @@
+using System.Security.Cryptography;
 using System.Text;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Time.Testing;
 using MoscowTime.Web.Cluster;
 using MoscowTime.Web.Pages;
@@ -29,4 +31,23 @@ public class HomePageTests
         Assert.DoesNotContain("<pod-", html, StringComparison.Ordinal);
         Assert.DoesNotContain("<svg", html, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void The_content_security_policy_allows_exactly_the_inline_style_and_script_the_page_carries()
+    {
+        var page = new HomePage(new PodIdentity("pod-a"), new MoscowClock(new FakeTimeProvider(Moscow)));
+        var builder = new StringBuilder();
+        page.Render(builder, Moscow, 7, new PeerSnapshot([]), history: null);
+        var html = builder.ToString();
+
+        // A browser runs an inline element only if the policy names its content's hash.
+        Assert.Contains($"style-src '{Sha256(Inline(html, "style"))}';", HomePage.ContentSecurityPolicy, StringComparison.Ordinal);
+        Assert.Contains($"script-src '{Sha256(Inline(html, "script"))}';", HomePage.ContentSecurityPolicy, StringComparison.Ordinal);
+    }
+
+    private static string Inline(string html, string element) =>
+        Regex.Match(html, $"<{element}>(.*?)</{element}>", RegexOptions.Singleline).Groups[1].Value;
+
+    private static string Sha256(string inline) =>
+        "sha256-" + Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(inline)));
 }

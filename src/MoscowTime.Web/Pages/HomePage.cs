@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using MoscowTime.Storage;
@@ -60,8 +59,11 @@ public sealed class HomePage(PodIdentity pod, MoscowClock clock)
     /// <summary>Room for the whole page with its chart (about 6,000 characters), so a builder never grows.</summary>
     public const int Capacity = 8 * 1024;
 
-    public static readonly string ContentSecurityPolicy =
-        $"default-src 'none'; style-src '{Sha256(Stylesheet)}'; script-src '{Sha256(Script)}'; connect-src 'self'; " +
+    // The inline style's and script's SHA-256, written out: hashing them at start loads OpenSSL for this
+    // alone, 4 MiB of the web app's RSS (bench/aot.sh). HomePageTests fails when they no longer match.
+    public const string ContentSecurityPolicy =
+        "default-src 'none'; style-src 'sha256-lDU/plF+wi4a8W9kRnx9XcYOmZyyxQbRxSiEGZTBf4Y='; " +
+        "script-src 'sha256-9m4lsPbuGFK3mzwF/47F4C91LLTxo/fXv3lCCyZtvJs='; connect-src 'self'; " +
         "img-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
     /// <summary>One visit's page: its time, this pod's count, the peers' as last reported (never waited on), and the last 24 hours.</summary>
@@ -121,7 +123,4 @@ public sealed class HomePage(PodIdentity pod, MoscowClock clock)
 
             """);
     }
-
-    private static string Sha256(string inline) =>
-        "sha256-" + Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(inline)));
 }
