@@ -8,6 +8,9 @@ public static class SqliteDatabase
     /// <summary>How long a statement waits for another connection's lock before SQLITE_BUSY: longer than any commit or backup step holds one, short enough that a stuck lock surfaces as an error.</summary>
     private const int BusyTimeoutMilliseconds = 5000;
 
+    /// <summary>A reader's page cache, in KiB as a negative cache_size: copies and checks read each page once, so SQLite's 2 MiB default only holds memory.</summary>
+    private const int ReadCacheKibibytes = -256;
+
     /// <summary>
     /// Opens the database for the single writer. WAL lets the sidecar read a snapshot while we
     /// write; synchronous=FULL makes a commit durable before a visit is acknowledged.
@@ -37,7 +40,7 @@ public static class SqliteDatabase
 
     /// <summary>Opens a database for reading only (the sidecar, operators' checks, tests).</summary>
     public static SqliteConnection OpenReadOnly(string path) =>
-        Open(path, SqliteOpenMode.ReadOnly, $"PRAGMA busy_timeout = {BusyTimeoutMilliseconds};");
+        Open(path, SqliteOpenMode.ReadOnly, $"PRAGMA busy_timeout = {BusyTimeoutMilliseconds}; PRAGMA cache_size = {ReadCacheKibibytes};");
 
     /// <summary>Pooling is off everywhere: a pooled handle would keep a file open after we are done with it, which matters when backups are renamed, restored or a damaged file is moved aside.</summary>
     public static string ConnectionString(string path, SqliteOpenMode mode) => new SqliteConnectionStringBuilder
