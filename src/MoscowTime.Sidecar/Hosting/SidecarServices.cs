@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using MoscowTime.Sidecar.Apis;
 using MoscowTime.Sidecar.Backups;
 using MoscowTime.Sidecar.Health;
+using MoscowTime.Storage;
 
 namespace MoscowTime.Sidecar.Hosting;
 
