@@ -7,7 +7,11 @@ using MoscowTime.Sidecar.Remote;
 
 namespace MoscowTime.Sidecar.Observability;
 
-/// <summary>The sidecar's figures as observable instruments: read from <see cref="BackupState"/> and the shipper's <see cref="ShippingState"/> when Prometheus scrapes, so they always agree with /healthz. Help texts are in the Exported lists.</summary>
+/// <summary>
+/// The sidecar's figures as observable instruments: read from <see cref="BackupState"/>, the shipper's <see cref="ShippingState"/>
+/// and the restore drill's <see cref="DrillStatus"/> when Prometheus scrapes, so they always agree with /healthz. Help texts are in the
+/// Exported lists.
+/// </summary>
 public sealed class BackupMeters : IDisposable
 {
     public const string MeterName = "MoscowTime.Backups";
@@ -40,14 +44,21 @@ public sealed class BackupMeters : IDisposable
             "How long the oldest commit not yet confirmed in the store has waited; 0 when the store holds every commit."),
         ExportedMetric.Gauge(RemoteMeterName, "first_recoverable", "moscowtime_backup_remote_first_recoverable_timestamp_seconds",
             "The first instant a restore from the store can reach, Unix seconds (NaN until the store was listed)."),
+        ExportedMetric.Gauge(RemoteMeterName, "drill_last_success", "moscowtime_backup_restore_drill_last_success_timestamp_seconds",
+            "Unix time of the last restore drill that succeeded (0 before the first)."),
+        ExportedMetric.Gauge(RemoteMeterName, "drill_duration", "moscowtime_backup_restore_drill_duration_seconds",
+            "Time the last successful restore drill took."),
+        ExportedMetric.Gauge(RemoteMeterName, "drill_interval", "moscowtime_backup_restore_drill_interval_seconds", "Backup:Remote:DrillInterval."),
+        ExportedMetric.Gauge(RemoteMeterName, "damaged_objects", "moscowtime_backup_restore_damaged_objects",
+            "Damaged objects the last restore drill skipped, or a restore noted; 0 when none."),
     ];
 
     private readonly Meter _meter;
     private readonly Meter? _remoteMeter;
 
-    /// <param name="shipping">Registered only when a remote is configured.</param>
-    public BackupMeters(IMeterFactory meterFactory, BackupState state, IOptions<BackupOptions> options, TimeProvider time,
-        ShippingState? shipping = null)
+    /// <param name="shipping">Registered only when a remote is configured, as is <paramref name="drill"/>.</param>
+    public BackupMeters(IMeterFactory meterFactory, BackupState state, IOptions<BackupOptions> options, IOptions<RemoteOptions> remote,
+        TimeProvider time, ShippingState? shipping = null, DrillStatus? drill = null)
     {
         _meter = meterFactory.Create(MeterName);
         _meter.CreateObservableCounter("taken", () => state.Status.Taken, "{backup}");
@@ -58,7 +69,7 @@ public sealed class BackupMeters : IDisposable
         _meter.CreateObservableGauge("age", () => state.Status.Newest is { } newest ? (time.GetUtcNow() - newest.TakenAt).TotalSeconds : double.NaN, "s");
         _meter.CreateObservableGauge("kept", () => state.Status.Kept, "{backup}");
         _meter.CreateObservableGauge("healthy", () => Freshness.Evaluate(state, options.Value.EffectiveMaxAge, time.GetUtcNow()).IsFresh ? 1 : 0);
-        if (shipping is null)
+        if (shipping is null || drill is null)
         {
             return;
         }
@@ -69,6 +80,10 @@ public sealed class BackupMeters : IDisposable
         _remoteMeter.CreateObservableGauge("healthy", () => Lag() <= options.Value.EffectiveMaxAge.TotalSeconds ? 1 : 0);
         _remoteMeter.CreateObservableGauge("lag", Lag, "s");
         _remoteMeter.CreateObservableGauge("first_recoverable", () => shipping.Status.FirstRecoverable?.ToUnixTimeMilliseconds() / 1000.0 ?? double.NaN, "s");
+        _remoteMeter.CreateObservableGauge("drill_last_success", () => drill.Last.LastSuccess?.ToUnixTimeMilliseconds() / 1000.0 ?? 0, "s");
+        _remoteMeter.CreateObservableGauge("drill_duration", () => drill.Last.LastDuration?.TotalSeconds ?? double.NaN, "s");
+        _remoteMeter.CreateObservableGauge("drill_interval", () => remote.Value.DrillInterval.TotalSeconds, "s");
+        _remoteMeter.CreateObservableGauge("damaged_objects", () => drill.Last.Damaged.Count, "{object}");
 
         double Lag() => shipping.Status.Lag(time.GetUtcNow()).TotalSeconds;
     }
