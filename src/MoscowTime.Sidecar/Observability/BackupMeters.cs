@@ -18,7 +18,7 @@ public sealed class BackupMeters : IDisposable
     public const string RemoteMeterName = "MoscowTime.Backups.Remote";
 
     /// <summary>The Prometheus names alerts are written against: keep them.</summary>
-    internal static readonly ExportedMetric[] Exported =
+    private static readonly ExportedMetric[] Exported =
     [
         new(MeterName, "taken", MetricKind.Counter, "moscowtime_backups_taken_total", "Backups taken, verified and kept."),
         new(MeterName, "skipped", MetricKind.Counter, "moscowtime_backups_skipped_total",
@@ -33,7 +33,7 @@ public sealed class BackupMeters : IDisposable
     ];
 
     /// <summary>Exported only with a remote configured.</summary>
-    internal static readonly ExportedMetric[] ExportedRemote =
+    private static readonly ExportedMetric[] ExportedRemote =
     [
         new(RemoteMeterName, "uploads", MetricKind.Counter, "moscowtime_backup_remote_uploads_total",
             "Objects (snapshots and segments) confirmed in the store (by ETag or read-back)."),
