@@ -15,18 +15,8 @@ public enum MetricKind
 
 /// <summary>One of our .NET instruments under the Prometheus name, type and labels it is exported as.</summary>
 /// <param name="Labels">The instrument's tag names; a tag's label is its name with dots as underscores (http.route: http_route).</param>
-public sealed record ExportedMetric(string Meter, string Instrument, MetricKind Kind, string Name, string Help, params string[] Labels)
-{
-    public static ExportedMetric Counter(string meter, string instrument, string name, string help, params string[] labels) =>
-        new(meter, instrument, MetricKind.Counter, name, help, labels);
-
-    public static ExportedMetric Gauge(string meter, string instrument, string name, string help) =>
-        new(meter, instrument, MetricKind.Gauge, name, help);
-
-    /// <summary>Buckets come from the instrument's advice, declared once where it is created.</summary>
-    public static ExportedMetric Histogram(string meter, string instrument, string name, string help, params string[] labels) =>
-        new(meter, instrument, MetricKind.Histogram, name, help, labels);
-}
+/// <remarks>A histogram's buckets come from the instrument's advice, declared once where it is created.</remarks>
+public sealed record ExportedMetric(string Meter, string Instrument, MetricKind Kind, string Name, string Help, params string[] Labels);
 
 /// <summary>One app's /metrics: its own <see cref="IMeterFactory"/>'s instruments under its table's names, and process CPU and memory.</summary>
 /// <remarks>
@@ -67,8 +57,10 @@ public sealed class PrometheusExporter : IDisposable
             family.WriteTo(text);
         }
 
-        Sample(text, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", Environment.CpuUsage.TotalTime.TotalSeconds);
-        Sample(text, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", Environment.WorkingSet);
+        Header(text, "process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
+        Line(text, "process_cpu_seconds_total", "", Environment.CpuUsage.TotalTime.TotalSeconds);
+        Header(text, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+        Line(text, "process_resident_memory_bytes", "", Environment.WorkingSet);
         context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
         context.Response.Headers.CacheControl = "no-store";
         return context.Response.WriteAsync(text.ToString(), context.RequestAborted);
@@ -79,12 +71,6 @@ public sealed class PrometheusExporter : IDisposable
     private static void Header(StringBuilder text, string name, string type, string help) =>
         text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n')
             .Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
-
-    private static void Sample(StringBuilder text, string name, string type, string help, double value)
-    {
-        Header(text, name, type, help);
-        Line(text, name, "", value);
-    }
 
     private static void Line(StringBuilder text, string name, string labels, double value) =>
         text.Append(name).Append(labels.Length == 0 ? "" : $"{{{labels}}}").Append(' ').Append(Format(value)).Append('\n');

@@ -21,7 +21,7 @@ public static class SidecarApp
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.AddServiceDefaults(DefaultPort);
         builder.AddSidecarServices();
-        builder.AddSidecarMetrics();
+        builder.AddPrometheusMetrics(BackupMeters.ExportedFor(builder.Configuration), services => services.GetRequiredService<BackupMeters>());
         configure?.Invoke(builder);
 
         var app = builder.Build();

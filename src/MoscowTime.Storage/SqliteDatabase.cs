@@ -69,15 +69,9 @@ public static class SqliteDatabase
 
     internal static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
     {
-        using var command = Command(connection, transaction, sql);
-        command.ExecuteNonQuery();
-    }
-
-    internal static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql)
-    {
-        var command = connection.CreateCommand();
+        using var command = connection.CreateCommand();
         command.CommandText = sql;
         command.Transaction = transaction;
-        return command;
+        command.ExecuteNonQuery();
     }
 }

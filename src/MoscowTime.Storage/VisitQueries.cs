@@ -1,4 +1,5 @@
 using System.Globalization;
+using Dapper;
 using Microsoft.Data.Sqlite;
 
 namespace MoscowTime.Storage;
@@ -22,26 +23,14 @@ public static class VisitQueries
     public static string HourOf(DateTimeOffset at) =>
         at.UtcDateTime.ToString(HourFormat, CultureInfo.InvariantCulture);
 
-    public static long Total(SqliteConnection connection, SqliteTransaction? transaction = null)
-    {
-        using var command = SqliteDatabase.Command(connection, transaction, "SELECT COALESCE(SUM(visits), 0) FROM visit_hours;");
-        return (long)command.ExecuteScalar()!;
-    }
+    public static long Total(SqliteConnection connection) =>
+        connection.ExecuteScalar<long>("SELECT COALESCE(SUM(visits), 0) FROM visit_hours;");
 
-    internal static void AddToHour(SqliteConnection connection, SqliteTransaction transaction, string hour, long visits)
-    {
-        using var command = SqliteDatabase.Command(connection, transaction, AddToHourSql);
-        command.Parameters.AddWithValue("@hour", hour);
-        command.Parameters.AddWithValue("@visits", visits);
-        command.ExecuteNonQuery();
-    }
+    internal static void AddToHour(SqliteConnection connection, SqliteTransaction transaction, string hour, long visits) =>
+        connection.Execute(AddToHourSql, new { hour, visits }, transaction);
 
-    internal static void MarkWritable(SqliteConnection connection, SqliteTransaction transaction, DateTimeOffset at)
-    {
-        using var command = SqliteDatabase.Command(connection, transaction, MarkWritableSql);
-        command.Parameters.AddWithValue("@at", at.UtcDateTime.ToString("O", CultureInfo.InvariantCulture));
-        command.ExecuteNonQuery();
-    }
+    internal static void MarkWritable(SqliteConnection connection, SqliteTransaction transaction, DateTimeOffset at) =>
+        connection.Execute(MarkWritableSql, new { at = at.UtcDateTime.ToString("O", CultureInfo.InvariantCulture) }, transaction);
 
     /// <summary>
     /// The visits of each of <paramref name="hours"/> hours from <paramref name="first"/>, and every visit
@@ -49,27 +38,16 @@ public static class VisitQueries
     /// </summary>
     public static (long[] Counts, long TotalBefore) ReadHours(string databasePath, DateTimeOffset first, int hours)
     {
-        var index = Enumerable.Range(0, hours).ToDictionary(i => HourOf(first.AddHours(i)), StringComparer.Ordinal);
         var end = HourOf(first.AddHours(hours));
         using var connection = SqliteDatabase.OpenReadOnly(databasePath);
         using var transaction = connection.BeginTransaction(deferred: true);
-        var counts = new long[hours];
-        using (var command = SqliteDatabase.Command(connection, transaction, "SELECT hour, visits FROM visit_hours WHERE hour >= @from AND hour < @to;"))
-        {
-            command.Parameters.AddWithValue("@from", HourOf(first));
-            command.Parameters.AddWithValue("@to", end);
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                if (index.TryGetValue(reader.GetString(0), out var i))
-                {
-                    counts[i] = reader.GetInt64(1);
-                }
-            }
-        }
-
-        using var before = SqliteDatabase.Command(connection, transaction, "SELECT COALESCE(SUM(visits), 0) FROM visit_hours WHERE hour < @hour;");
-        before.Parameters.AddWithValue("@hour", end);
-        return (counts, (long)before.ExecuteScalar()!);
+        var stored = connection.Query<HourVisits>(
+                "SELECT hour AS Hour, visits AS Visits FROM visit_hours WHERE hour >= @from AND hour < @end;", new { from = HourOf(first), end }, transaction)
+            .ToDictionary(row => row.Hour, row => row.Visits, StringComparer.Ordinal);
+        long[] counts = [.. Enumerable.Range(0, hours).Select(i => stored.GetValueOrDefault(HourOf(first.AddHours(i))))];
+        return (counts, connection.ExecuteScalar<long>("SELECT COALESCE(SUM(visits), 0) FROM visit_hours WHERE hour < @end;", new { end }, transaction));
     }
+
+    // Internal, not private: Dapper.AOT silently generates no reader for a private type, and reflection does not run under Native AOT.
+    internal sealed record HourVisits(string Hour, long Visits);
 }

@@ -25,7 +25,6 @@ public static class WebApp
         var app = builder.Build();
         app.MapPageApi();
         app.MapVisitsApi();
-        app.MapClusterApi();
         app.MapTimeApi();
         app.MapHealthApi();
         app.MapDefaultEndpoints();

@@ -26,8 +26,8 @@ internal sealed class ShippedChains(RemoteStore store, string live, string stagi
         (_start, _place, _frames) = (at, null, 0);
         Directory.CreateDirectory(staging);
         var file = Path.Combine(staging, $"snapshot-{at.UtcTicks}.db");
-        using (var database = ReadOnlyDatabase.Open(live))
-        using (var snapshot = database.BeginSnapshot())
+        using (var database = new LiveDatabase(live))
+        using (var snapshot = database.BeginSnapshot()!.Value.Snapshot)
         {
             snapshot.CopyTo(file, CancellationToken.None);
         }

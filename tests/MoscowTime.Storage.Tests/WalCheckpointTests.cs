@@ -56,8 +56,8 @@ public sealed class WalCheckpointTests : IDisposable
     public void A_reader_holding_a_snapshot_does_not_make_the_checkpoint_wait()
     {
         Commit(3);
-        using var reader = ReadOnlyDatabase.Open(Database);
-        using var snapshot = reader.BeginSnapshot();
+        using var reader = new LiveDatabase(Database);
+        using var snapshot = reader.BeginSnapshot()!.Value.Snapshot;
         Commit(4);
 
         var started = Stopwatch.GetTimestamp();

@@ -17,7 +17,7 @@ public sealed class PrometheusExporterTests
         using var app = new ServiceCollection().AddMetrics().BuildServiceProvider();
         using var other = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var factory = app.GetRequiredService<IMeterFactory>();
-        using var exporter = new PrometheusExporter(factory, [ExportedMetric.Counter("Test", "calls", "test_calls_total", "Calls.", "peer")]);
+        using var exporter = new PrometheusExporter(factory, [new("Test", "calls", MetricKind.Counter, "test_calls_total", "Calls.", "peer")]);
         var calls = factory.Create("Test").CreateCounter<long>("calls");
 
         calls.Add(2, AwkwardPeer);
@@ -34,7 +34,7 @@ public sealed class PrometheusExporterTests
     {
         using var app = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var factory = app.GetRequiredService<IMeterFactory>();
-        using var exporter = new PrometheusExporter(factory, [ExportedMetric.Counter("Test", "passes", "test_passes_total", "Passes.")]);
+        using var exporter = new PrometheusExporter(factory, [new("Test", "passes", MetricKind.Counter, "test_passes_total", "Passes.")]);
         var passes = 0L;
         factory.Create("Test").CreateObservableCounter("passes", () => passes);
 

@@ -59,12 +59,8 @@ public sealed partial class BackupCycle(IOptions<BackupOptions> options, BackupC
             var outcome = await Pipeline.ExecuteAsync(async token => await BackUpIfChangedAsync(token), cancellationToken);
             Record(outcome);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            LogAbandoned(logger, live.Path);
-            throw;
-        }
-        catch (Exception ex)
+        // Abandoned at shutdown is no failure: the worker logs it, and the attempt's temporary file is already deleted.
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             var reason = Describe(ex);
             state.Failed(reason);
@@ -249,7 +245,4 @@ public sealed partial class BackupCycle(IOptions<BackupOptions> options, BackupC
 
     [LoggerMessage(LogLevel.Information, "Backups of {Database} work again")]
     private static partial void LogRecovered(ILogger logger, string database);
-
-    [LoggerMessage(LogLevel.Warning, "Abandoned the backup of {Database} in progress: shutting down; its temporary file is deleted")]
-    private static partial void LogAbandoned(ILogger logger, string database);
 }

@@ -1,3 +1,5 @@
+using MoscowTime.Storage;
+
 namespace MoscowTime.Sidecar.Backups;
 
 /// <summary>How one pass of the backup loop ended, when it did not fail.</summary>

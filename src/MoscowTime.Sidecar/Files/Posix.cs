@@ -40,27 +40,6 @@ internal static partial class Posix
         }
     }
 
-    /// <summary>The (device, inode) pair naming the file at <paramref name="path"/>; null when there is none.</summary>
-    /// <remarks>statx, not stat: its buffer has one layout on every architecture, so no per-platform struct.</remarks>
-    public static FileIdentity? IdentityOf(string path)
-    {
-        const int CurrentDirectory = -100; // AT_FDCWD
-        const uint Wanted = 0x100; // STATX_INO
-        const int NoSuchFile = 2; // ENOENT
-        // struct statx: 256 bytes, stx_ino at 32, stx_dev_major and stx_dev_minor at 136 and 140.
-        const int Size = 256, Inode = 32, DeviceMajor = 136, DeviceMinor = 140;
-        Span<byte> buffer = stackalloc byte[Size];
-        if (StatX(CurrentDirectory, path, 0, Wanted, ref MemoryMarshal.GetReference(buffer)) != 0)
-        {
-            return Marshal.GetLastPInvokeError() == NoSuchFile ? null : throw Failure("statx", path);
-        }
-
-        return new FileIdentity(
-            DeviceMajor: BitConverter.ToUInt32(buffer[DeviceMajor..]),
-            DeviceMinor: BitConverter.ToUInt32(buffer[DeviceMinor..]),
-            Inode: BitConverter.ToUInt64(buffer[Inode..]));
-    }
-
     private static IOException Failure(string call, string path)
     {
         var error = Marshal.GetLastPInvokeError();
@@ -79,12 +58,6 @@ internal static partial class Posix
     [LibraryImport("libc", EntryPoint = "chown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int ChangeOwnerNative(string path, uint owner, uint group);
 
-    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int StatX(int directory, string path, int flags, uint mask, ref byte buffer);
-
     [LibraryImport("libc", EntryPoint = "geteuid")]
     private static partial uint GetEffectiveUserId();
 }
-
-/// <summary>Which file a path named at one moment: a replaced or restored file gets a new one.</summary>
-internal readonly record struct FileIdentity(uint DeviceMajor, uint DeviceMinor, ulong Inode);

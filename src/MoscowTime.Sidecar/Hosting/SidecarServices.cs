@@ -2,6 +2,8 @@ using Microsoft.Extensions.Options;
 using MoscowTime.Sidecar.Apis;
 using MoscowTime.Sidecar.Backups;
 using MoscowTime.Sidecar.Health;
+using MoscowTime.Sidecar.Observability;
+using MoscowTime.Storage;
 
 namespace MoscowTime.Sidecar.Hosting;
 
@@ -20,6 +22,7 @@ public static class SidecarServices
         services.AddBackupOptions();
 
         services.AddSingleton<BackupState>();
+        services.AddSingleton<BackupMeters>();
         services.AddSingleton(sp => new LiveDatabase(sp.GetRequiredService<IOptions<BackupOptions>>().Value.DatabasePath));
         services.AddSingleton<SnapshotTaker>();
         services.AddSingleton<BackupCycle>();

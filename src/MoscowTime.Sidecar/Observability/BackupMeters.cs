@@ -7,47 +7,62 @@ using MoscowTime.Sidecar.Remote;
 
 namespace MoscowTime.Sidecar.Observability;
 
-/// <summary>The sidecar's figures as observable instruments: read from <see cref="BackupState"/> and the shipper's <see cref="ShippingState"/> when Prometheus scrapes, so they always agree with /healthz. Help texts are in the Exported lists.</summary>
+/// <summary>
+/// The sidecar's figures as observable instruments: read from <see cref="BackupState"/>, the shipper's <see cref="ShippingState"/>
+/// and the restore drill's <see cref="DrillStatus"/> when Prometheus scrapes, so they always agree with /healthz. Help texts are in the
+/// Exported lists.
+/// </summary>
 public sealed class BackupMeters : IDisposable
 {
     public const string MeterName = "MoscowTime.Backups";
     public const string RemoteMeterName = "MoscowTime.Backups.Remote";
 
     /// <summary>The Prometheus names alerts are written against: keep them.</summary>
-    internal static readonly ExportedMetric[] Exported =
+    private static readonly ExportedMetric[] Exported =
     [
-        ExportedMetric.Counter(MeterName, "taken", "moscowtime_backups_taken_total", "Backups taken, verified and kept."),
-        ExportedMetric.Counter(MeterName, "skipped", "moscowtime_backups_skipped_total",
+        new(MeterName, "taken", MetricKind.Counter, "moscowtime_backups_taken_total", "Backups taken, verified and kept."),
+        new(MeterName, "skipped", MetricKind.Counter, "moscowtime_backups_skipped_total",
             "Passes that took no backup: database unchanged or holding no data yet."),
-        ExportedMetric.Counter(MeterName, "failed", "moscowtime_backups_failed_total", "Passes whose backup failed after its retries."),
-        ExportedMetric.Gauge(MeterName, "last_duration", "moscowtime_backup_last_duration_seconds",
+        new(MeterName, "failed", MetricKind.Counter, "moscowtime_backups_failed_total", "Passes whose backup failed after its retries."),
+        new(MeterName, "last_duration", MetricKind.Gauge, "moscowtime_backup_last_duration_seconds",
             "Time the last backup took: copy, fsync, verify and rename."),
-        ExportedMetric.Gauge(MeterName, "last_size", "moscowtime_backup_last_size_bytes", "Size of the newest kept backup."),
-        ExportedMetric.Gauge(MeterName, "age", "moscowtime_backup_age_seconds", "Age of the newest kept backup (NaN when there is none)."),
-        ExportedMetric.Gauge(MeterName, "kept", "moscowtime_backups_kept", "Backups in the backup directory."),
-        ExportedMetric.Gauge(MeterName, "healthy", "moscowtime_backup_healthy", "1 while /healthz answers 200, else 0: alert on this, not on age."),
+        new(MeterName, "last_size", MetricKind.Gauge, "moscowtime_backup_last_size_bytes", "Size of the newest kept backup."),
+        new(MeterName, "age", MetricKind.Gauge, "moscowtime_backup_age_seconds", "Age of the newest kept backup (NaN when there is none)."),
+        new(MeterName, "kept", MetricKind.Gauge, "moscowtime_backups_kept", "Backups in the backup directory."),
+        new(MeterName, "healthy", MetricKind.Gauge, "moscowtime_backup_healthy", "1 while /healthz answers 200, else 0: alert on this, not on age."),
     ];
 
     /// <summary>Exported only with a remote configured.</summary>
-    internal static readonly ExportedMetric[] ExportedRemote =
+    private static readonly ExportedMetric[] ExportedRemote =
     [
-        ExportedMetric.Counter(RemoteMeterName, "uploads", "moscowtime_backup_remote_uploads_total",
+        new(RemoteMeterName, "uploads", MetricKind.Counter, "moscowtime_backup_remote_uploads_total",
             "Objects (snapshots and segments) confirmed in the store (by ETag or read-back)."),
-        ExportedMetric.Counter(RemoteMeterName, "upload_failures", "moscowtime_backup_remote_upload_failures_total",
+        new(RemoteMeterName, "upload_failures", MetricKind.Counter, "moscowtime_backup_remote_upload_failures_total",
             "Shipping passes that failed after their retries."),
-        ExportedMetric.Gauge(RemoteMeterName, "healthy", "moscowtime_backup_remote_healthy", "1 while the remote part of /healthz is fine, else 0."),
-        ExportedMetric.Gauge(RemoteMeterName, "lag", "moscowtime_backup_remote_lag_seconds",
+        new(RemoteMeterName, "healthy", MetricKind.Gauge, "moscowtime_backup_remote_healthy", "1 while the remote part of /healthz is fine, else 0."),
+        new(RemoteMeterName, "lag", MetricKind.Gauge, "moscowtime_backup_remote_lag_seconds",
             "How long the oldest commit not yet confirmed in the store has waited; 0 when the store holds every commit."),
-        ExportedMetric.Gauge(RemoteMeterName, "first_recoverable", "moscowtime_backup_remote_first_recoverable_timestamp_seconds",
+        new(RemoteMeterName, "first_recoverable", MetricKind.Gauge, "moscowtime_backup_remote_first_recoverable_timestamp_seconds",
             "The first instant a restore from the store can reach, Unix seconds (NaN until the store was listed)."),
+        new(RemoteMeterName, "drill_last_success", MetricKind.Gauge, "moscowtime_backup_restore_drill_last_success_timestamp_seconds",
+            "Unix time of the last restore drill that succeeded (0 before the first)."),
+        new(RemoteMeterName, "drill_duration", MetricKind.Gauge, "moscowtime_backup_restore_drill_duration_seconds",
+            "Time the last successful restore drill took."),
+        new(RemoteMeterName, "drill_interval", MetricKind.Gauge, "moscowtime_backup_restore_drill_interval_seconds", "Backup:Remote:DrillInterval."),
+        new(RemoteMeterName, "damaged_objects", MetricKind.Gauge, "moscowtime_backup_restore_damaged_objects",
+            "Damaged objects the last restore drill skipped, or a restore noted; 0 when none."),
     ];
 
     private readonly Meter _meter;
     private readonly Meter? _remoteMeter;
 
-    /// <param name="shipping">Registered only when a remote is configured.</param>
-    public BackupMeters(IMeterFactory meterFactory, BackupState state, IOptions<BackupOptions> options, TimeProvider time,
-        ShippingState? shipping = null)
+    /// <summary>What /metrics exports: the backup figures, and the remote and restore drill ones when a remote is configured.</summary>
+    public static ExportedMetric[] ExportedFor(IConfiguration configuration) =>
+        RemoteOptions.IsConfigured(configuration) ? [.. Exported, .. ExportedRemote] : Exported;
+
+    /// <param name="shipping">Registered only when a remote is configured, as is <paramref name="drill"/>.</param>
+    public BackupMeters(IMeterFactory meterFactory, BackupState state, IOptions<BackupOptions> options, IOptions<RemoteOptions> remote,
+        TimeProvider time, ShippingState? shipping = null, DrillStatus? drill = null)
     {
         _meter = meterFactory.Create(MeterName);
         _meter.CreateObservableCounter("taken", () => state.Status.Taken, "{backup}");
@@ -58,7 +73,7 @@ public sealed class BackupMeters : IDisposable
         _meter.CreateObservableGauge("age", () => state.Status.Newest is { } newest ? (time.GetUtcNow() - newest.TakenAt).TotalSeconds : double.NaN, "s");
         _meter.CreateObservableGauge("kept", () => state.Status.Kept, "{backup}");
         _meter.CreateObservableGauge("healthy", () => Freshness.Evaluate(state, options.Value.EffectiveMaxAge, time.GetUtcNow()).IsFresh ? 1 : 0);
-        if (shipping is null)
+        if (shipping is null || drill is null)
         {
             return;
         }
@@ -69,6 +84,10 @@ public sealed class BackupMeters : IDisposable
         _remoteMeter.CreateObservableGauge("healthy", () => Lag() <= options.Value.EffectiveMaxAge.TotalSeconds ? 1 : 0);
         _remoteMeter.CreateObservableGauge("lag", Lag, "s");
         _remoteMeter.CreateObservableGauge("first_recoverable", () => shipping.Status.FirstRecoverable?.ToUnixTimeMilliseconds() / 1000.0 ?? double.NaN, "s");
+        _remoteMeter.CreateObservableGauge("drill_last_success", () => drill.Last.LastSuccess?.ToUnixTimeMilliseconds() / 1000.0 ?? 0, "s");
+        _remoteMeter.CreateObservableGauge("drill_duration", () => drill.Last.LastDuration?.TotalSeconds ?? double.NaN, "s");
+        _remoteMeter.CreateObservableGauge("drill_interval", () => remote.Value.DrillInterval.TotalSeconds, "s");
+        _remoteMeter.CreateObservableGauge("damaged_objects", () => drill.Last.Damaged.Count, "{object}");
 
         double Lag() => shipping.Status.Lag(time.GetUtcNow()).TotalSeconds;
     }

@@ -63,102 +63,95 @@ public sealed partial class DatabaseRestorer(IOptions<BackupOptions> options, Ba
         }
 
         // Missing (no check), empty (intact, without a schema) or damaged: a backup replaces it.
-        (Usable? Backup, int Tried, string Why) found;
-        try
+        var local = from is null ? catalog.List() : [new BackupFile(Path.GetFullPath(from), time.GetUtcNow(), 0)];
+        var backup = NewestUsable(local);
+        var found = local.Count;
+        var why = local.Count == 0 ? $"there is no backup in {catalog.Directory}"
+            : $"none of the {local.Count} backups in {catalog.Directory} passes verification";
+        if (from is null && remote is not null)
         {
-            found = await FindNewestUsableAsync(path, from, cancellationToken);
-        }
-        catch (RemoteUnavailableException ex)
-        {
-            LogRemoteUnavailable(logger, path, ex.Message);
-            return Failed;
+            try
+            {
+                var chains = await remote.ListAsync(cancellationToken);
+                backup = await NewerFromStoreAsync(remote, chains, path, backup, cancellationToken);
+                found += chains.Count;
+                why += chains.Count > 0 ? $", and none of the {chains.Count} snapshots in {remote.Location} passes verification"
+                    : $", and {remote.Location} holds none";
+            }
+            catch (RemoteUnavailableException ex) when (backup is not null)
+            {
+                LogUsingLocalWithoutStore(logger, backup.Name, ex.Message);
+            }
+            catch (RemoteUnavailableException ex)
+            {
+                LogRemoteUnavailable(logger, path, ex.Message);
+                return Failed;
+            }
         }
 
-        if (found.Backup is { } backup)
+        if (backup is not null)
         {
             Restore(path, missing: check is null, backup);
             return Restored;
         }
 
-        if (found.Tried == 0 && check is not { Condition: DatabaseCondition.Damaged })
+        if (found == 0 && check is not { Condition: DatabaseCondition.Damaged })
         {
-            LogNothingToRestore(logger, path, found.Why);
+            LogNothingToRestore(logger, path, why);
             return NothingToDo;
         }
 
         if (check is null)
         {
-            LogMissingAndUnrestorable(logger, path, found.Why);
+            LogMissingAndUnrestorable(logger, path, why);
         }
         else
         {
-            LogUnrepairable(logger, path, check.WhyNotUsable, found.Why);
+            LogUnrepairable(logger, path, check.WhyNotUsable, why);
         }
 
         return Failed;
     }
 
-    /// <returns>The newest backup that verifies, or none, with how many were tried and why none is usable.</returns>
-    /// <exception cref="RemoteUnavailableException">The store cannot be asked and no local backup verifies.</exception>
-    private async Task<(Usable? Backup, int Tried, string Why)> FindNewestUsableAsync(string path, string? from, CancellationToken cancellationToken)
+    private Usable? NewestUsable(IReadOnlyList<BackupFile> local)
     {
-        var local = from is null ? catalog.List() : [new BackupFile(Path.GetFullPath(from), time.GetUtcNow(), 0)];
-        Usable? newestLocal = null;
         foreach (var candidate in local)
         {
             var check = DatabaseVerifier.Check(candidate.Path);
             if (check.IsUsableBackup)
             {
-                newestLocal = new Usable(candidate.Path, candidate.Name, check, candidate.TakenAt, Downloaded: false);
-                break;
+                return new Usable(candidate.Path, candidate.Name, check, candidate.TakenAt, Downloaded: false);
             }
 
             LogSkipped(logger, candidate.Name, check.WhyNotUsable);
         }
 
-        var why = local.Count == 0 ? $"there is no backup in {catalog.Directory}"
-            : $"none of the {local.Count} backups in {catalog.Directory} passes verification";
-        if (from is not null || remote is null)
+        return null;
+    }
+
+    /// <returns>This pod's newest state in the store that verifies, when it is newer than <paramref name="local"/>; else <paramref name="local"/>.</returns>
+    /// <exception cref="RemoteUnavailableException">The store cannot be asked.</exception>
+    private async Task<Usable?> NewerFromStoreAsync(RemoteHistory remote, IReadOnlyList<RemoteChain> chains, string path, Usable? local,
+        CancellationToken cancellationToken)
+    {
+        if (await remote.RestoreAsync(chains, DirectoryOf(path), DateTimeOffset.MaxValue, cancellationToken) is not { } stored)
         {
-            return (newestLocal, local.Count, why);
+            return local;
         }
 
-        IReadOnlyList<RemoteChain> chains;
-        RemoteCopy? stored;
-        try
+        if (stored.Damaged is { } damaged)
         {
-            chains = await remote.ListAsync(cancellationToken);
-            stored = await remote.RestoreAsync(chains, DirectoryOf(path), DateTimeOffset.MaxValue, cancellationToken);
-        }
-        catch (RemoteUnavailableException ex) when (newestLocal is not null)
-        {
-            LogUsingLocalWithoutStore(logger, newestLocal.Name, ex.Message);
-            return (newestLocal, local.Count, "");
+            NoteDamaged(damaged, stored.Reached);
         }
 
-        if (stored is { } found)
+        // The newer of the two: the store's last commit against the local backup's snapshot.
+        if (local is null || stored.Reached > local.TakenAt)
         {
-            if (found.Damaged is { } damaged)
-            {
-                NoteDamaged(damaged, found.Reached);
-            }
-
-            // The newer of the two: the store's last commit against the local backup's snapshot.
-            if (newestLocal is null || found.Reached > newestLocal.TakenAt)
-            {
-                return (new Usable(found.Path, $"{remote.Location}{found.Name}", found.Check, found.Reached, Downloaded: true), local.Count, "");
-            }
-
-            DurableFile.TryDelete(found.Path);
+            return new Usable(stored.Path, $"{remote.Location}{stored.Name}", stored.Check, stored.Reached, Downloaded: true);
         }
 
-        return (newestLocal, chains.Count) switch
-        {
-            ({ } usable, _) => (usable, local.Count, ""),
-            (_, > 0) => (null, local.Count + chains.Count,
-                $"{why}, and none of the {chains.Count} snapshots in {remote.Location} passes verification"),
-            _ => (null, local.Count, $"{why}, and {remote.Location} holds none"),
-        };
+        DurableFile.TryDelete(stored.Path);
+        return local;
     }
 
     /// <summary>Leaves the damaged object for the sidecar's /healthz and metrics, until an operator removes the note.</summary>

@@ -1,52 +1,13 @@
-using Dapper;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
 namespace MoscowTime.Storage;
 
-/// <summary>A read-only connection to the live database: how the backup sidecar notices commits and copies a consistent snapshot. Between calls it holds no transaction, so it never pins the web app's WAL.</summary>
-public sealed class ReadOnlyDatabase : IDisposable
-{
-    private readonly SqliteConnection _connection;
-
-    private ReadOnlyDatabase(SqliteConnection connection) => _connection = connection;
-
-    public static ReadOnlyDatabase Open(string path) => new(SqliteDatabase.OpenReadOnly(path));
-
-    /// <summary><c>PRAGMA data_version</c>: changes when another connection commits, and only then (in WAL mode size and mtime do not).</summary>
-    public long DataVersion() => ReadDataVersion(null);
-
-    /// <summary>Starts a read transaction: until the snapshot is disposed, this connection sees one consistent state.</summary>
-    public DatabaseSnapshot BeginSnapshot()
-    {
-        var transaction = _connection.BeginTransaction(deferred: true);
-        try
-        {
-            // BEGIN alone takes no snapshot; the first read does. user_version is that read.
-            var schemaVersion = _connection.ExecuteScalar<int>("PRAGMA user_version;", transaction: transaction);
-            return new DatabaseSnapshot(_connection, transaction, ReadDataVersion(transaction), schemaVersion);
-        }
-        catch
-        {
-            transaction.Dispose();
-            throw;
-        }
-    }
-
-    public void Dispose() => _connection.Dispose();
-
-    private long ReadDataVersion(SqliteTransaction? transaction) =>
-        _connection.ExecuteScalar<long>("PRAGMA data_version;", transaction: transaction);
-}
-
 /// <summary>An open read transaction on the live database: the state a backup copies.</summary>
-public sealed class DatabaseSnapshot(SqliteConnection connection, SqliteTransaction transaction, long dataVersion, int schemaVersion)
-    : IDisposable
+public sealed class DatabaseSnapshot(SqliteConnection connection, SqliteTransaction transaction, int schemaVersion) : IDisposable
 {
     /// <summary>4 MiB with 4 KiB pages: fine-grained enough to stop within milliseconds.</summary>
     private const int PagesPerStep = 1024;
-
-    public long DataVersion { get; } = dataVersion;
 
     /// <summary>0 until the web app has created its schema: such a file holds nothing worth a backup.</summary>
     public int SchemaVersion { get; } = schemaVersion;
