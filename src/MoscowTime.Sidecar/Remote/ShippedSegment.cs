@@ -16,6 +16,9 @@ public sealed partial record ShippedSegment(long From, long To, WalPosition End,
 {
     private const int TimeBytes = sizeof(long);
 
+    /// <summary>Where a WAL header holds the page size (https://www.sqlite.org/fileformat2.html#walformat).</summary>
+    private const int PageSizeAt = 8;
+
     public string Name => string.Create(CultureInfo.InvariantCulture,
         $"{From:D12}-{To:D12}_{End.Salt1:x8}{End.Salt2:x8}-{End.Frames:D10}_{BackupCatalog.Stamp(FirstCommit)}Z_{BackupCatalog.Stamp(LastCommit)}Z.wal");
 
@@ -68,6 +71,62 @@ public sealed partial record ShippedSegment(long From, long To, WalPosition End,
     /// <exception cref="InvalidDataException">The body is shorter than its count of times says, or holds fewer commits.</exception>
     public static DateTimeOffset? ApplyBody(string databasePath, Stream body, DateTimeOffset asOf)
     {
+        var times = ReadTimes(body);
+        var included = times.TakeWhile(time => time <= asOf).Count();
+        if (WriteAheadLog.Apply(databasePath, body, included) != included)
+        {
+            throw new InvalidDataException($"a segment body with {times.Length} commit times holds fewer commits");
+        }
+
+        return included == 0 ? null : times[included - 1];
+    }
+
+    /// <summary>
+    /// Adds this segment's body to a merge (docs/design.md, "Compaction"): its commit times to <paramref name="times"/>, its
+    /// frames to <paramref name="frames"/>, after its WAL header when that is still empty (restore reads only the page size from it).
+    /// </summary>
+    /// <returns>How many commit times it held.</returns>
+    /// <exception cref="InvalidDataException">The body does not hold this segment's count of whole frames after its times.</exception>
+    public int AppendBody(Stream body, Stream times, Stream frames)
+    {
+        var read = ReadTimes(body);
+        var time = new byte[TimeBytes];
+        foreach (var commit in read)
+        {
+            BinaryPrimitives.WriteInt64BigEndian(time, commit.ToUnixTimeMilliseconds());
+            times.Write(time);
+        }
+
+        var header = new byte[WriteAheadLog.HeaderBytes];
+        body.ReadExactly(header);
+        var frameBytes = WriteAheadLog.FrameHeaderBytes + BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(PageSizeAt));
+        if (body.Length - body.Position != (To - From) * frameBytes)
+        {
+            throw new InvalidDataException($"segment {Name} holds {body.Length - body.Position} bytes of frames, not {To - From} frames");
+        }
+
+        if (frames.Length == 0)
+        {
+            frames.Write(header);
+        }
+
+        body.CopyTo(frames);
+        return read.Length;
+    }
+
+    /// <summary>A merged segment's body: the count of commits, then what <see cref="AppendBody"/> gathered, times before frames.</summary>
+    public static void WriteMerged(Stream body, int commits, MemoryStream times, MemoryStream frames)
+    {
+        var count = new byte[sizeof(int)];
+        BinaryPrimitives.WriteInt32BigEndian(count, commits);
+        body.Write(count);
+        times.WriteTo(body);
+        frames.WriteTo(body);
+    }
+
+    /// <exception cref="InvalidDataException">The body is shorter than its count of times says.</exception>
+    private static DateTimeOffset[] ReadTimes(Stream body)
+    {
         var number = new byte[TimeBytes];
         body.ReadExactly(number.AsSpan(0, sizeof(int)));
         var times = new DateTimeOffset[BinaryPrimitives.ReadInt32BigEndian(number)];
@@ -81,13 +140,7 @@ public sealed partial record ShippedSegment(long From, long To, WalPosition End,
             times[i] = DateTimeOffset.FromUnixTimeMilliseconds(BinaryPrimitives.ReadInt64BigEndian(number));
         }
 
-        var included = times.TakeWhile(time => time <= asOf).Count();
-        if (WriteAheadLog.Apply(databasePath, body, included) != included)
-        {
-            throw new InvalidDataException($"a segment body with {times.Length} commit times holds fewer commits");
-        }
-
-        return included == 0 ? null : times[included - 1];
+        return times;
     }
 
     [GeneratedRegex(@"^(\d{12})-(\d{12})_([0-9a-f]{8})([0-9a-f]{8})-(\d{10})_(\d{8}T\d{6}\.\d{3})Z_(\d{8}T\d{6}\.\d{3})Z\.wal$", RegexOptions.CultureInvariant)]
