@@ -47,16 +47,16 @@ await using (var file = File.OpenRead(snapshot))
 
 long frames = 0;
 var run = new List<(ShippedSegment Segment, long Size)>();
-var (times, merged) = (new MemoryStream(), new MemoryStream());
-var commits = 0;
+var (times, merged) = (new List<DateTimeOffset>(), new MemoryStream());
 
 async Task FlushAsync()
 {
     var segment = new ShippedSegment(run[0].Segment.From, run[^1].Segment.To, run[^1].Segment.End, run[0].Segment.FirstCommit, run[^1].Segment.LastCommit);
     using var content = new MemoryStream();
-    ShippedSegment.WriteMerged(content, commits, times, merged);
+    ShippedSegment.WriteTimes(content, times);
+    merged.WriteTo(content);
     await PutAsync($"{folder}/{segment.Name}", content);
-    (times, merged, commits) = (new MemoryStream(), new MemoryStream(), 0);
+    (times, merged) = ([], new MemoryStream());
     run.Clear();
 }
 
@@ -92,7 +92,7 @@ for (var second = 0; second < hours * 3600; second++)
     }
 
     body.Position = 0;
-    commits += part.AppendBody(body, times, merged);
+    ShippedSegment.AppendBody(body, times, merged);
     run.Add((part, body.Length));
     (position, frames) = (read.Next.Value, frames + count);
     if (position.Frames >= WalShipper.CheckpointFrames)

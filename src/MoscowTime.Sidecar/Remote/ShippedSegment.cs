@@ -16,9 +16,6 @@ public sealed partial record ShippedSegment(long From, long To, WalPosition End,
 {
     private const int TimeBytes = sizeof(long);
 
-    /// <summary>Where a WAL header holds the page size (https://www.sqlite.org/fileformat2.html#walformat).</summary>
-    private const int PageSizeAt = 8;
-
     public string Name => string.Create(CultureInfo.InvariantCulture,
         $"{From:D12}-{To:D12}_{End.Salt1:x8}{End.Salt2:x8}-{End.Frames:D10}_{BackupCatalog.Stamp(FirstCommit)}Z_{BackupCatalog.Stamp(LastCommit)}Z.wal");
 
@@ -43,14 +40,8 @@ public sealed partial record ShippedSegment(long From, long To, WalPosition End,
     public static void WriteBody(Stream body, string databasePath, WalRead.Committed read, IReadOnlyList<DateTimeOffset> commitTimes)
     {
         ArgumentOutOfRangeException.ThrowIfNotEqual(commitTimes.Count, read.Commits.Count, nameof(commitTimes));
-        var buffer = new byte[Math.Max(sizeof(int) + (commitTimes.Count * TimeBytes), WriteAheadLog.FrameHeaderBytes + read.PageSize)];
-        BinaryPrimitives.WriteInt32BigEndian(buffer, commitTimes.Count);
-        for (var i = 0; i < commitTimes.Count; i++)
-        {
-            BinaryPrimitives.WriteInt64BigEndian(buffer.AsSpan(sizeof(int) + (i * TimeBytes)), commitTimes[i].ToUnixTimeMilliseconds());
-        }
-
-        body.Write(buffer, 0, sizeof(int) + (commitTimes.Count * TimeBytes));
+        WriteTimes(body, commitTimes);
+        var buffer = new byte[WriteAheadLog.FrameHeaderBytes + read.PageSize];
         using var wal = new FileStream(databasePath + "-wal", FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         foreach (var (offset, length) in new[] { (0L, (long)WriteAheadLog.HeaderBytes), (read.Offset, read.Length) })
         {
@@ -82,46 +73,27 @@ public sealed partial record ShippedSegment(long From, long To, WalPosition End,
     }
 
     /// <summary>
-    /// Adds this segment's body to a merge (docs/design.md, "Compaction"): its commit times to <paramref name="times"/>, its
-    /// frames to <paramref name="frames"/>, after its WAL header when that is still empty (restore reads only the page size from it).
+    /// Adds a segment's body to a merge: its commit times to <paramref name="times"/>, its frames to <paramref name="frames"/>,
+    /// after its WAL header for the first part only (restore reads just the page size from it, the same in every generation).
     /// </summary>
-    /// <returns>How many commit times it held.</returns>
-    /// <exception cref="InvalidDataException">The body does not hold this segment's count of whole frames after its times.</exception>
-    public int AppendBody(Stream body, Stream times, Stream frames)
+    public static void AppendBody(Stream body, List<DateTimeOffset> times, Stream frames)
     {
-        var read = ReadTimes(body);
-        var time = new byte[TimeBytes];
-        foreach (var commit in read)
-        {
-            BinaryPrimitives.WriteInt64BigEndian(time, commit.ToUnixTimeMilliseconds());
-            times.Write(time);
-        }
-
-        var header = new byte[WriteAheadLog.HeaderBytes];
-        body.ReadExactly(header);
-        var frameBytes = WriteAheadLog.FrameHeaderBytes + BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(PageSizeAt));
-        if (body.Length - body.Position != (To - From) * frameBytes)
-        {
-            throw new InvalidDataException($"segment {Name} holds {body.Length - body.Position} bytes of frames, not {To - From} frames");
-        }
-
-        if (frames.Length == 0)
-        {
-            frames.Write(header);
-        }
-
+        times.AddRange(ReadTimes(body));
+        body.Seek(frames.Length == 0 ? 0 : WriteAheadLog.HeaderBytes, SeekOrigin.Current);
         body.CopyTo(frames);
-        return read.Length;
     }
 
-    /// <summary>A merged segment's body: the count of commits, then what <see cref="AppendBody"/> gathered, times before frames.</summary>
-    public static void WriteMerged(Stream body, int commits, MemoryStream times, MemoryStream frames)
+    /// <summary>A body's start: the count of commits, then each one's time. A merged body goes on with the frames <see cref="AppendBody"/> gathered.</summary>
+    public static void WriteTimes(Stream body, IReadOnlyList<DateTimeOffset> times)
     {
-        var count = new byte[sizeof(int)];
-        BinaryPrimitives.WriteInt32BigEndian(count, commits);
-        body.Write(count);
-        times.WriteTo(body);
-        frames.WriteTo(body);
+        var buffer = new byte[sizeof(int) + (times.Count * TimeBytes)];
+        BinaryPrimitives.WriteInt32BigEndian(buffer, times.Count);
+        for (var i = 0; i < times.Count; i++)
+        {
+            BinaryPrimitives.WriteInt64BigEndian(buffer.AsSpan(sizeof(int) + (i * TimeBytes)), times[i].ToUnixTimeMilliseconds());
+        }
+
+        body.Write(buffer);
     }
 
     /// <exception cref="InvalidDataException">The body is shorter than its count of times says.</exception>
