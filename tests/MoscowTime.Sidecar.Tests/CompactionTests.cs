@@ -16,12 +16,12 @@ namespace MoscowTime.Sidecar.Tests;
 /// </summary>
 public sealed class CompactionTests : IAsyncLifetime, IDisposable
 {
-    private const long PerCommit = 10;
-    private const long Initial = 5;
-
     /// <summary>Three hours ago, on the hour: inside the default window, whatever the clock says when the test runs.</summary>
     private static readonly DateTimeOffset Hour0 = HourOf(DateTimeOffset.UtcNow).AddHours(-3);
     private static readonly DateTimeOffset Start = Hour0.AddMinutes(10);
+
+    /// <summary>Visits in the live database before the chain, and per commit shipped.</summary>
+    private const long Initial = 5, PerCommit = 10;
 
     /// <summary>Instants to restore, each with the commits timed at or before it: inside merged hours, on a commit, and in the hour not merged.</summary>
     private static readonly (DateTimeOffset AsOf, int Commits)[] Instants =
