@@ -93,11 +93,10 @@ public sealed partial class SegmentCompactor(ObjectStore store, ShippedObjects o
         {
             foreach (var stored in run)
             {
-                var (received, recorded) = await store.Retrying.ExecuteAsync(async token => await store.DownloadAsync(stored.Stored.Name, part, token), cancellationToken);
-                if (received != recorded)
+                if (await store.Retrying.ExecuteAsync(async token => await store.DownloadAsync(stored.Stored.Name, part, token), cancellationToken) is { } problem)
                 {
                     // Merged, a damaged part would pass for verified: restore stops at it instead, and the drill says so.
-                    LogSkipped(logger, stored.Stored.Key, $"its bytes have SHA-256 {received}, its metadata says {recorded}");
+                    LogSkipped(logger, stored.Stored.Key, problem);
                     return;
                 }
 
