@@ -32,6 +32,8 @@ public sealed partial class WalShipper(ObjectStore store, ShippedObjects objects
     /// <summary>The chain being continued; null until one is found or started, and again once its place is lost.</summary>
     private (string Folder, DateTimeOffset Start)? _chain;
     private bool _listed;
+
+    /// <summary>Fires when the host stops: a compaction pass ends with the loop, not after the final shipment.</summary>
     private CancellationToken _stopping;
 
     /// <summary>Where the store's copy ends: the WAL generation and frame (null: frame 0 of whatever WAL comes), and the chain's frame count.</summary>
