@@ -25,6 +25,7 @@ public static class RemoteBackupRegistration
         services.AddSingleton<ObjectStore>();
         services.AddSingleton<ShippingState>();
         services.AddSingleton<ShippedObjects>();
+        services.AddSingleton<SegmentCompactor>();
         services.AddHostedService<WalShipper>();
         services.AddSingleton<RemoteHistory>();
         services.AddSingleton<DrillStatus>();

@@ -103,16 +103,28 @@ public sealed partial class ObjectStore : IDisposable
         return string.Equals(response.ETag?.Trim('"'), digests.Md5Hex, StringComparison.OrdinalIgnoreCase);
     }
 
-    /// <summary>Downloads the object to <paramref name="path"/>, then hashes the file.</summary>
-    /// <returns>The SHA-256 of the bytes received and the one recorded in the metadata (null when none).</returns>
-    public Task<(string Received, string? Recorded)> DownloadAsync(string name, string path, CancellationToken cancellationToken) =>
-        ReadAsync(name, async body =>
+    /// <summary>Downloads the object to <paramref name="path"/>, then checks the file's SHA-256 against the object's metadata.</summary>
+    /// <returns>Why the downloaded object is not what was shipped; null when it is.</returns>
+    public async Task<string?> DownloadAsync(string name, string path, CancellationToken cancellationToken)
+    {
+        try
         {
-            await using var file = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None, BufferBytes, useAsync: true);
-            await body.CopyToAsync(file, cancellationToken);
-            file.Position = 0;
-            return Convert.ToHexStringLower(await SHA256.HashDataAsync(file, cancellationToken));
-        }, cancellationToken);
+            var (received, recorded) = await ReadAsync(name, async body =>
+            {
+                await using var file = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None, BufferBytes, useAsync: true);
+                await body.CopyToAsync(file, cancellationToken);
+                file.Position = 0;
+                return Convert.ToHexStringLower(await SHA256.HashDataAsync(file, cancellationToken));
+            }, cancellationToken);
+            return recorded is null ? "it carries no SHA-256 in its metadata (not an upload the sidecar confirmed)"
+                : received != recorded ? $"its bytes have SHA-256 {received}, its metadata says {recorded} (checksum mismatch)"
+                : null;
+        }
+        catch (RemoteMismatchException mismatch)
+        {
+            return mismatch.Message;
+        }
+    }
 
     /// <summary>Reads the stored object back and hashes it, without keeping it.</summary>
     public Task<(string Received, string? Recorded)> ReadBackAsync(string name, CancellationToken cancellationToken) =>

@@ -40,14 +40,8 @@ public sealed partial record ShippedSegment(long From, long To, WalPosition End,
     public static void WriteBody(Stream body, string databasePath, WalRead.Committed read, IReadOnlyList<DateTimeOffset> commitTimes)
     {
         ArgumentOutOfRangeException.ThrowIfNotEqual(commitTimes.Count, read.Commits.Count, nameof(commitTimes));
-        var buffer = new byte[Math.Max(sizeof(int) + (commitTimes.Count * TimeBytes), WriteAheadLog.FrameHeaderBytes + read.PageSize)];
-        BinaryPrimitives.WriteInt32BigEndian(buffer, commitTimes.Count);
-        for (var i = 0; i < commitTimes.Count; i++)
-        {
-            BinaryPrimitives.WriteInt64BigEndian(buffer.AsSpan(sizeof(int) + (i * TimeBytes)), commitTimes[i].ToUnixTimeMilliseconds());
-        }
-
-        body.Write(buffer, 0, sizeof(int) + (commitTimes.Count * TimeBytes));
+        WriteTimes(body, commitTimes);
+        var buffer = new byte[WriteAheadLog.FrameHeaderBytes + read.PageSize];
         using var wal = new FileStream(databasePath + "-wal", FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         foreach (var (offset, length) in new[] { (0L, (long)WriteAheadLog.HeaderBytes), (read.Offset, read.Length) })
         {
@@ -68,6 +62,43 @@ public sealed partial record ShippedSegment(long From, long To, WalPosition End,
     /// <exception cref="InvalidDataException">The body is shorter than its count of times says, or holds fewer commits.</exception>
     public static DateTimeOffset? ApplyBody(string databasePath, Stream body, DateTimeOffset asOf)
     {
+        var times = ReadTimes(body);
+        var included = times.TakeWhile(time => time <= asOf).Count();
+        if (WriteAheadLog.Apply(databasePath, body, included) != included)
+        {
+            throw new InvalidDataException($"a segment body with {times.Length} commit times holds fewer commits");
+        }
+
+        return included == 0 ? null : times[included - 1];
+    }
+
+    /// <summary>
+    /// Adds a segment's body to a merge: its commit times to <paramref name="times"/>, its frames to <paramref name="frames"/>,
+    /// after its WAL header for the first part only (restore reads just the page size from it, the same in every generation).
+    /// </summary>
+    public static void AppendBody(Stream body, List<DateTimeOffset> times, Stream frames)
+    {
+        times.AddRange(ReadTimes(body));
+        body.Seek(frames.Length == 0 ? 0 : WriteAheadLog.HeaderBytes, SeekOrigin.Current);
+        body.CopyTo(frames);
+    }
+
+    /// <summary>A body's start: the count of commits, then each one's time. A merged body goes on with the frames <see cref="AppendBody"/> gathered.</summary>
+    public static void WriteTimes(Stream body, IReadOnlyList<DateTimeOffset> times)
+    {
+        var buffer = new byte[sizeof(int) + (times.Count * TimeBytes)];
+        BinaryPrimitives.WriteInt32BigEndian(buffer, times.Count);
+        for (var i = 0; i < times.Count; i++)
+        {
+            BinaryPrimitives.WriteInt64BigEndian(buffer.AsSpan(sizeof(int) + (i * TimeBytes)), times[i].ToUnixTimeMilliseconds());
+        }
+
+        body.Write(buffer);
+    }
+
+    /// <exception cref="InvalidDataException">The body is shorter than its count of times says.</exception>
+    private static DateTimeOffset[] ReadTimes(Stream body)
+    {
         var number = new byte[TimeBytes];
         body.ReadExactly(number.AsSpan(0, sizeof(int)));
         var times = new DateTimeOffset[BinaryPrimitives.ReadInt32BigEndian(number)];
@@ -81,13 +112,7 @@ public sealed partial record ShippedSegment(long From, long To, WalPosition End,
             times[i] = DateTimeOffset.FromUnixTimeMilliseconds(BinaryPrimitives.ReadInt64BigEndian(number));
         }
 
-        var included = times.TakeWhile(time => time <= asOf).Count();
-        if (WriteAheadLog.Apply(databasePath, body, included) != included)
-        {
-            throw new InvalidDataException($"a segment body with {times.Length} commit times holds fewer commits");
-        }
-
-        return included == 0 ? null : times[included - 1];
+        return times;
     }
 
     [GeneratedRegex(@"^(\d{12})-(\d{12})_([0-9a-f]{8})([0-9a-f]{8})-(\d{10})_(\d{8}T\d{6}\.\d{3})Z_(\d{8}T\d{6}\.\d{3})Z\.wal$", RegexOptions.CultureInvariant)]

@@ -8,11 +8,11 @@ namespace MoscowTime.Sidecar.Remote;
 
 /// <summary>
 /// Continuous shipping (docs/design.md, "Continuous shipping"): every Backup:Remote:SyncInterval, read the WAL after the
-/// chain's place, time the new commits, send them as one segment, checkpoint, prune; a snapshot starts a chain when
+/// chain's place, time the new commits, send them as one segment, checkpoint, prune, compact; a snapshot starts a chain when
 /// there is none to continue. On its own task, so a slow or down store never holds up a local backup: commits wait and
 /// go up together. Stopped after the local worker's final pass, it ships what is left, one attempt per request.
 /// </summary>
-public sealed partial class WalShipper(ObjectStore store, ShippedObjects objects, IOptions<RemoteOptions> remote, IOptions<BackupOptions> backup,
+public sealed partial class WalShipper(ObjectStore store, ShippedObjects objects, SegmentCompactor compactor, IOptions<RemoteOptions> remote, IOptions<BackupOptions> backup,
     ShippingState state, TimeProvider time, ILogger<WalShipper> logger) : BackgroundService
 {
     /// <summary>Past this many frames the sidecar checkpoints what it shipped (1 MiB at 4 KiB pages); the web app's own bound is 512.</summary>
@@ -33,6 +33,9 @@ public sealed partial class WalShipper(ObjectStore store, ShippedObjects objects
     private (string Folder, DateTimeOffset Start)? _chain;
     private bool _listed;
 
+    /// <summary>Fires when the host stops: a compaction pass ends with the loop, not after the final shipment.</summary>
+    private CancellationToken _stopping;
+
     /// <summary>Where the store's copy ends: the WAL generation and frame (null: frame 0 of whatever WAL comes), and the chain's frame count.</summary>
     private WalPosition? _position;
     private long _frames;
@@ -48,6 +51,7 @@ public sealed partial class WalShipper(ObjectStore store, ShippedObjects objects
             LogRetainIgnored(logger, _options.Retain);
         }
 
+        _stopping = stoppingToken;
         using var timer = new PeriodicTimer(_options.SyncInterval, time);
         try
         {
@@ -68,6 +72,7 @@ public sealed partial class WalShipper(ObjectStore store, ShippedObjects objects
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
+        await compactor.Running;
         try
         {
             await PassAsync(store.Once, cancellationToken);
@@ -221,6 +226,7 @@ public sealed partial class WalShipper(ObjectStore store, ShippedObjects objects
         Confirmed(name, segment.LastCommit);
         Checkpoint();
         await objects.PruneIfDueAsync(pipeline, cancellationToken);
+        compactor.StartIfDue(_stopping);
     }
 
     /// <summary>

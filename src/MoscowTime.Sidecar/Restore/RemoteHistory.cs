@@ -137,20 +137,8 @@ public sealed partial class RemoteHistory(ObjectStore store, BackupCatalog catal
     }
 
     /// <returns>Why the downloaded object is not what was shipped; null when its SHA-256 matches its metadata.</returns>
-    private async Task<string?> DownloadAsync(string name, string path, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var (received, recorded) = await AskAsync(async token => await store.DownloadAsync(name, path, token), cancellationToken);
-            return recorded is null ? "it carries no SHA-256 in its metadata (not an upload the sidecar confirmed)"
-                : received != recorded ? $"its bytes have SHA-256 {received}, its metadata says {recorded} (checksum mismatch)"
-                : null;
-        }
-        catch (RemoteUnavailableException ex) when (ex.InnerException is RemoteMismatchException mismatch)
-        {
-            return mismatch.Message;
-        }
-    }
+    private Task<string?> DownloadAsync(string name, string path, CancellationToken cancellationToken) =>
+        AskAsync(async token => await store.DownloadAsync(name, path, token), cancellationToken);
 
     private async Task<T> AskAsync<T>(Func<CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken)
     {
