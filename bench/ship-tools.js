@@ -5,14 +5,13 @@
 //   node bench/ship-tools.js count LISTEN_PORT TARGET_PORT FILE [CONFIRMED]
 //       an HTTP hop to the object store that writes "<method> <count>" lines to FILE every second, and appends
 //       "<ms> <key>" to CONFIRMED when the store answers 200 to an object's PUT (the moment the object is visible).
-//   node bench/ship-tools.js lag JOURNAL CONFIRMED STORE_DIRECTORY VISITS_BEFORE SINCE_MS
-//       commit-to-store lag from the two logs, for a run that started at SINCE_MS with the store caught up at
-//       VISITS_BEFORE: prints "p50 p99 max unshipped", in seconds.
+//   node bench/ship-tools.js lag JOURNAL STORED VISITS_BEFORE
+//       commit-to-store lag: STORED has "<ms> <visits>" for each object confirmed (the visits a restore from the
+//       store then gives), for a run that began with the store holding VISITS_BEFORE. For each visit in JOURNAL, the
+//       time from its 200 to the first object that makes it recoverable; prints "p50 p99 max unshipped", in seconds.
 'use strict';
 const http = require('http');
 const fs = require('fs');
-const path = require('path');
-const { execFileSync } = require('child_process');
 const [mode, ...args] = process.argv.slice(2);
 
 if (mode === 'pace') {
@@ -61,45 +60,20 @@ if (mode === 'pace') {
   }).listen(listen, '127.0.0.1');
   setInterval(() => fs.writeFileSync(file, Object.entries(counts).map(([m, n]) => `${m} ${n}`).join('\n') + '\n'), 1000);
 } else if (mode === 'lag') {
-  const [journalFile, confirmedFile, store, before, since] = [args[0], args[1], args[2], Number(args[3]), Number(args[4])];
-  const lines = file => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map(l => l.split(' '));
-  const journal = lines(journalFile).map(([ms, visits]) => ({ at: Number(ms), visits: Number(visits) }));
-  // Visits commit in batches: each distinct total the pages showed is one commit, so the n-th commit after the run's
-  // start holds the visits up to the n-th smallest total.
-  const totals = [...new Set(journal.map(j => j.visits))].sort((a, b) => a - b);
-  // What each confirmed object makes recoverable. A segment's body starts with its count of commits; a snapshot is a
-  // database whose sum of visits says where it stands. A chain begun before the run stands at VISITS_BEFORE.
-  const commitsByChain = {};
-  const stored = [];
-  for (const [ms, key] of lines(confirmedFile)) {
-    const at = Number(ms);
-    const file = path.join(store, key.replace(/^\/[^/]+\//, '') + '._S3rver_object');
-    const chain = path.dirname(key);
-    if (!fs.existsSync(file) || at < since) continue;
-    if (/\/snapshot[^/]*\.db$/.test(key)) {
-      const copy = `${file}.lag.db`;
-      fs.copyFileSync(file, copy);
-      const visits = Number(execFileSync('sqlite3', [copy, 'SELECT COALESCE(SUM(visits), 0) FROM visit_hours;']).toString());
-      fs.rmSync(copy);
-      commitsByChain[chain] = totals.filter(t => t <= visits).length;
-    } else if (key.endsWith('.wal')) {
-      commitsByChain[chain] = (commitsByChain[chain] || 0) + fs.readFileSync(file).readInt32BE(0);
-    } else continue;
-    const commits = commitsByChain[chain];
-    stored.push({ at, visits: commits === 0 ? before : totals[Math.min(commits, totals.length) - 1] });
-  }
-  stored.sort((a, b) => a.at - b.at);
+  const [journalFile, storedFile, before] = [args[0], args[1], Number(args[2])];
+  const lines = file => fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map(l => l.split(' ').map(Number));
+  const journal = lines(journalFile);
   let most = before, unshipped = 0;
-  const recoverable = stored.map(s => ({ at: s.at, visits: (most = Math.max(most, s.visits)) }));
+  const recoverable = lines(storedFile).sort((x, y) => x[0] - y[0]).map(([at, visits]) => [at, (most = Math.max(most, visits))]);
   const lags = [];
-  for (const visit of journal) {
-    const holding = recoverable.find(r => r.visits >= visit.visits);
-    if (holding) lags.push((holding.at - visit.at) / 1000); else unshipped++;
+  for (const [at, visits] of journal) {
+    const holding = recoverable.find(([, total]) => total >= visits);
+    if (holding) lags.push((holding[0] - at) / 1000); else unshipped++;
   }
-  lags.sort((a, b) => a - b);
+  lags.sort((x, y) => x - y);
   const p = q => lags.length ? lags[Math.max(0, Math.ceil(lags.length * q / 100) - 1)].toFixed(2) : '-';
   console.log(`${p(50).padStart(8)} ${p(99).padStart(8)} ${p(100).padStart(8)} ${String(unshipped).padStart(10)}`);
 } else {
-  console.error('usage: ship-tools.js pace URL RATE SECONDS [JOURNAL] | count LISTEN_PORT TARGET_PORT FILE [CONFIRMED] | lag JOURNAL CONFIRMED STORE_DIRECTORY VISITS_BEFORE SINCE_MS');
+  console.error('usage: ship-tools.js pace URL RATE SECONDS [JOURNAL] | count LISTEN_PORT TARGET_PORT FILE [CONFIRMED] | lag JOURNAL STORED VISITS_BEFORE');
   process.exit(2);
 }

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Continuous shipping benchmark (Release, everything on 127.0.0.1, s3rver as the store behind a
 # counting HTTP hop):
-#  1. lag (moscowtime_backup_remote_lag_seconds sampled every 100 ms; it counts from when the sidecar
-#     first read a commit, at most Backup__Remote__SyncInterval after it), requests to the store,
-#     bytes shipped per visit, sidecar CPU, chains started (each a whole snapshot) and the largest WAL,
-#     idle (from a minute after the last visit) and at 1, 10 and 100 visits/s;
-#  2. the largest WAL while the sidecar is down under 100 visits/s;
-#  3. sidecar peak RSS shipping a 1 MiB and a 10 MiB database, and `restore --as-of` of each:
-#     time and peak RSS.
+#  1. "rates": idle (from a minute after the last visit) and at 1, 10 and 100 visits/s, the lag as
+#     the metric (moscowtime_backup_remote_lag_seconds sampled every 100 ms; it counts from when the
+#     sidecar first read a commit, at most Backup__Remote__SyncInterval after it) and commit-to-store
+#     lag from a journal (each visit's 200 as the client saw it, against the time the store answered
+#     the PUT of the first object that makes it recoverable, which `restore --as-of` confirms);
+#     requests to the store, bytes shipped per visit, sidecar CPU, chains started (each a whole
+#     snapshot) and the largest WAL;
+#  2. "down": the sidecar down under 100 visits/s: the largest WAL, minute by minute, then the
+#     catch-up from the sidecar's start;
+#  3. "sizes": sidecar peak RSS shipping a 1 MiB and a 10 MiB database, and `restore --as-of` of
+#     each: time and peak RSS.
 # The apps run as they ship: the Native AOT executables, published to artifacts/published/ as the
 # Faults and Monitoring suites do.
 # Usage: bench/ship.sh [seconds per rate, default 60] [seconds with the sidecar down, default 600]
@@ -86,6 +90,29 @@ lag_samples() { # seconds file: lag every 100 ms, and the WAL's size into file.w
   done
 }
 
+# since-ms -> "<ms> <visits>" for each object confirmed since then: when it became visible, and the visits a
+# restore from the store alone gives from then on. A segment's name ends with its last commit's time, so
+# `restore --as-of` that instant is the store's content once it landed; a snapshot is a database itself.
+stored_visits() {
+  local ms key instant visits file=$work/as-of.db
+  while read -r ms key; do
+    [ "$ms" -ge "$1" ] || continue
+    case $key in
+      *.wal)
+        instant=$(sed -E 's/.*_([0-9]{8}T[0-9]{6}(\.[0-9]+)?Z)\.wal$/\1/; s/^(....)(..)(..)T(..)(..)(..)/\1-\2-\3T\4:\5:\6/' <<<"$key")
+        rm -f "$file"
+        # Straight to the store, not through the hop: its reads are not the shipping's requests.
+        "$sidecar_exe" restore --Backup:DatabasePath="$database" --Backup:Directory="$(dirname "$database")/backups" \
+          "${remote[@]}" "--Backup:Remote:Endpoint=http://127.0.0.1:$store_port" "${quiet[@]}" --as-of "$instant" --output "$file" >/dev/null ;;
+      */snapshot*.db) cp "$work/s3/backups/${key#/backups/}._S3rver_object" "$file" ;;
+      *) continue ;;
+    esac
+    visits=$(sqlite3 "$file" 'SELECT COALESCE(SUM(visits), 0) FROM visit_hours;')
+    echo "$ms $visits"
+  done <"$work/confirmed"
+  rm -f "$file"
+}
+
 percentile() { # p file
   sort -g "$2" | awk -v p="$1" '{ v[NR] = $1 } END { if (!NR) { print "-"; exit } i = int(NR * p / 100 + 0.999); if (i < 1) i = 1; printf "%.2f", v[i] }'
 }
@@ -123,7 +150,7 @@ if step rates; then
         (v ? sprintf("%.0f", b / v) : "-"), c / hz * 3600 / s, n * 60 / s, wal / 1024, load }')")
     if [ "$rate" -gt 0 ]; then
       journal_rows+=("$(printf '%-14s %s %6s' "$rate visits/s" \
-        "$(node bench/ship-tools.js lag "$work/journal-$rate" "$work/confirmed" "$work/s3/backups" "$v0" "$since")" "$load")")
+        "$(node bench/ship-tools.js lag "$work/journal-$rate" <(stored_visits "$since") "$v0")" "$load")")
     fi
   done
   shipping_rss=$(rss_peak_mib "$sidecar_pid" 1)
