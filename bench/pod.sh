@@ -20,7 +20,8 @@
 #   remote.env and memory limit), shipping the WAL's new frames every Backup__Remote__SyncInterval
 #   (1 s; continuous shipping, docs/design.md) to an s3rver on the host's 127.0.0.1 (a free port, a
 #   scratch directory), which the pod reaches on 127.0.0.1 (host) or through slirp4netns'
-#   host-loopback gateway 10.0.2.2. It then also prints the objects shipped (snapshots and
+#   host-loopback gateway 10.0.2.2. Each round waits for that sidecar's first local backup and
+#   snapshot to be in place before wrk starts, as in a pod that stays up. It then also prints the objects shipped (snapshots and
 #   segments), the largest shipping lag, the objects s3rver holds, and s3rver's CPU per object.
 #   s3rver stands in for a store on other machines: it runs at nice 19 (S3RVER_NICE=0 to run it as
 #   the pod's equal) and keeps its objects in /dev/shm, so that neither its CPU nor its disk writes
@@ -299,6 +300,16 @@ run() { # variant round
     podman start "$pod-$1" >/dev/null
     wait_for "http://127.0.0.1:$sidecar_port/livez" >/dev/null
     pid=$(podman inspect -f '{{.State.Pid}}' "$pod-$1")
+    if [ -n "$remote" ]; then
+      # Shipping measured as it runs in a pod that stays up: past its start's local backup and the
+      # chain's whole snapshot (a new one each round, the WAL having restarted meanwhile).
+      for _ in $(seq 1 600); do
+        metrics=$(curl -fs "http://127.0.0.1:$sidecar_port/metrics")
+        [ "$(metric moscowtime_backups_taken_total "$metrics")" != 0 ] && [ "$(metric moscowtime_backup_remote_uploads_total "$metrics")" != 0 ] &&
+          [ "$(metric moscowtime_backup_remote_lag_seconds "$metrics")" = 0 ] && break
+        sleep 0.2
+      done
+    fi
     metrics=$(curl -fs "http://127.0.0.1:$sidecar_port/metrics")
     before=$(metric moscowtime_backups_taken_total "$metrics")
     if [ -n "$remote" ]; then

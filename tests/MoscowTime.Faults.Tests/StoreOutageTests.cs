@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using MoscowTime.Faults.Tests.Processes;
 using MoscowTime.Testing;
 using Xunit.Abstractions;
@@ -73,7 +71,7 @@ public sealed class StoreOutageTests(ITestOutputHelper output) : IAsyncLifetime,
         }
 
         using var visits = new HttpClient { BaseAddress = web.BaseAddress };
-        var live = (await visits.GetFromJsonAsync<JsonElement>("/visits")).GetProperty("visits").GetInt64();
+        var live = (await Probe.GetAsync(visits, "/visits")).Number("visits");
         Assert.True(live >= acknowledged && live <= sent, $"the live count {live} is not between the {acknowledged} acknowledged and the {sent} sent");
         await Poll.UntilAsync(() => LagAsync(client), seconds => seconds == 0, Patience, "the last visits shipped");
         var healthy = await Poll.UntilAsync(() => Probe.GetAsync(client, "/healthz"), probe => probe.Status == HttpStatusCode.OK, Patience,
