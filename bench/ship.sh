@@ -74,7 +74,7 @@ stop() { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
 requests() { awk '{ s += $2 } END { print s + 0 }' "$work/requests" 2>/dev/null || echo 0; }
 puts() { awk '$1 == "PUT" { print $2 } END { if (!NR) print 0 }' "$work/requests" 2>/dev/null | tail -1; }
-chains() { find "$work/s3" -name 'snapshot-*._S3rver_object' | wc -l; }
+chains() { find "$work/s3" -name 'snapshot*._S3rver_object' | wc -l; } # snapshot.db, or snapshot-<salts>.db
 stored_bytes() { find "$work/s3" -name '*._S3rver_object' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }'; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 visits() { curl -fs "http://127.0.0.1:$web_port/visits" | sed -E 's/.*"visits":([0-9]+).*/\1/'; }
