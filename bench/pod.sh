@@ -15,14 +15,17 @@
 #   does. NETWORK=slirp4netns gives the pod its own namespace behind slirp4netns, ports published on
 #   127.0.0.1: every request and upload then passes one single-threaded userspace process outside
 #   the pod's cgroups, which measures slirp4netns as much as the pod.
-#   UPLOAD=1 adds a treatment "backup + upload": the same sidecar also uploading every backup to an
-#   s3rver on the host's 127.0.0.1 (a free port, a scratch directory), which the pod reaches on
-#   127.0.0.1 (host) or through slirp4netns' host-loopback gateway 10.0.2.2, with the settings and
-#   the memory limit that kustomize/components/remote-backup gives the backup container. It then
-#   also prints uploads confirmed, the last upload's duration, the recovery point, and the objects
-#   s3rver holds, and s3rver's CPU per upload. s3rver stands in for a store on other machines: it runs at nice 19 (S3RVER_NICE=0
-#   to run it as the pod's equal) and keeps its objects in /dev/shm, so that neither its CPU nor its
-#   disk writes are charged to the pod.
+#   UPLOAD=1 adds a treatment "backup + shipping": the same sidecar with the manifests' settings
+#   (base/backup.env, a local backup every 5 minutes, and kustomize/components/remote-backup's
+#   remote.env and memory limit), shipping the WAL's new frames every Backup__Remote__SyncInterval
+#   (1 s; continuous shipping, docs/design.md) to an s3rver on the host's 127.0.0.1 (a free port, a
+#   scratch directory), which the pod reaches on 127.0.0.1 (host) or through slirp4netns'
+#   host-loopback gateway 10.0.2.2. Each round waits for that sidecar's first local backup and
+#   snapshot to be in place before wrk starts, as in a pod that stays up. It then also prints the objects shipped (snapshots and
+#   segments), the largest shipping lag, the objects s3rver holds, and s3rver's CPU per object.
+#   s3rver stands in for a store on other machines: it runs at nice 19 (S3RVER_NICE=0 to run it as
+#   the pod's equal) and keeps its objects in /dev/shm, so that neither its CPU nor its disk writes
+#   are charged to the pod.
 #   The sidecar is built from the working tree; with a revision, also from that commit (git archive),
 #   and both are measured in the same rounds. Needs podman (see docs/testing.md, "Podman on a machine
 #   without a registry"), kubectl and python3-yaml; where others use podman too, under their lock:
@@ -137,7 +140,7 @@ declare -A label=([none]="no sidecar" [tree]="working tree")
 declare -A lines=([tree]=$(sloc .))
 if [ "$upload" = 1 ]; then
   variants+=(upload)
-  label=([none]="no sidecar" [tree]="backup only" [upload]="backup + upload")
+  label=([none]="no sidecar" [tree]="backup only" [upload]="backup + shipping")
   lines[upload]=${lines[tree]}
 fi
 if [ -n "$compare" ]; then
@@ -208,11 +211,13 @@ for variant in "${variants[@]:1}"; do
     "${sidecar_listen[@]}" "${logging[@]}" "$image" >/dev/null
 done
 if [ "$upload" = 1 ]; then
-  # The working tree's sidecar with the component's settings (remote.env), then this run's store.
+  # The working tree's sidecar with the manifests' settings (base/backup.env: a local backup every
+  # 5 minutes; the component's remote.env: shipping every second), then this run's store: GET / with
+  # shipping as deployed, against no sidecar.
   podman create --pod "$pod" --name "$pod-upload" --read-only -v "$volume:/data" \
     --cpu-shares "$upload_shares" --cpus "$upload_cpus" --memory "$upload_memory" \
-    -e Backup__Interval=00:00:01 -e Backup__Retain=5 -e Backup__FinalBackupQuietPeriod=00:00:00 \
-    --env-file kustomize/components/remote-backup/remote.env \
+    --env-file kustomize/base/backup.env --env-file kustomize/components/remote-backup/remote.env \
+    -e Backup__FinalBackupQuietPeriod=00:00:00 \
     -e Backup__Remote__Url=s3://backups/bench -e "Backup__Remote__Endpoint=http://$host_from_pod:$s3_port" \
     -e AWS_REGION=us-east-1 -e AWS_ACCESS_KEY_ID=S3RVER -e AWS_SECRET_ACCESS_KEY=S3RVER -e POD_NAME=moscow-time-0 \
     "${sidecar_listen[@]}" "${logging[@]}" "localhost/moscow-time-sidecar:$tag-tree" >/dev/null
@@ -288,13 +293,23 @@ wrk -t2 -c"$connections" -d15s "http://127.0.0.1:$web_port/" >/dev/null # warm-u
 results=()
 run() { # variant round
   local pid="" before=0 metrics sampler taken=- backup_ms=- health=- hwm=- cgroup=- stats=- rps p99 non2xx wal rss
-  local remote="" uploads=- upload_ms=- failures=- age=- before_uploads=0 before_failures=0
+  local remote="" uploads=- failures=- age=- before_uploads=0 before_failures=0
   local cpu_before=0 s3_before=0 cpu_pass=- s3_upload=-
   [ "$1" = upload ] && remote=1
   if [ "$1" != none ]; then
     podman start "$pod-$1" >/dev/null
     wait_for "http://127.0.0.1:$sidecar_port/livez" >/dev/null
     pid=$(podman inspect -f '{{.State.Pid}}' "$pod-$1")
+    if [ -n "$remote" ]; then
+      # Shipping measured as it runs in a pod that stays up: past its start's local backup and the
+      # chain's whole snapshot (a new one each round, the WAL having restarted meanwhile).
+      for _ in $(seq 1 600); do
+        metrics=$(curl -fs "http://127.0.0.1:$sidecar_port/metrics")
+        [ "$(metric moscowtime_backups_taken_total "$metrics")" != 0 ] && [ "$(metric moscowtime_backup_remote_uploads_total "$metrics")" != 0 ] &&
+          [ "$(metric moscowtime_backup_remote_lag_seconds "$metrics")" = 0 ] && break
+        sleep 0.2
+      done
+    fi
     metrics=$(curl -fs "http://127.0.0.1:$sidecar_port/metrics")
     before=$(metric moscowtime_backups_taken_total "$metrics")
     if [ -n "$remote" ]; then
@@ -327,13 +342,13 @@ run() { # variant round
   else
     rss=-
   fi
-  results+=("$1 $2 $rps $p99 $non2xx $wal $taken $backup_ms $hwm $cgroup $uploads $upload_ms $failures $age $cpu_pass $s3_upload")
+  results+=("$1 $2 $rps $p99 $non2xx $wal $taken $backup_ms $hwm $cgroup $uploads - $failures $age $cpu_pass $s3_upload")
   printf '  round %s, %-16s %6s req/s, p99 %6s ms, WAL <= %5s KiB' "$2" "${label[$1]}:" "$rps" "$p99" "$wal"
   [ "$1" = none ] && { echo; return; }
   printf ', %3s backups (last %s ms, %s ms CPU each), /healthz %s, RSS %s MiB (peak %s), cgroup peak %s MiB, podman stats %s' \
     "$taken" "$backup_ms" "$cpu_pass" "$health" "$rss" "$hwm" "$cgroup" "$stats"
-  [ -n "$remote" ] && printf ', %s objects shipped (%s; s3rver %s ms CPU each), %s failed, shipping lag <= %s ms' \
-    "$uploads" "$upload_ms" "$s3_upload" "$failures" "$age"
+  [ -n "$remote" ] && printf ', %s objects shipped (s3rver %s ms CPU each), %s failed, shipping lag <= %s ms' \
+    "$uploads" "$s3_upload" "$failures" "$age"
   echo
 }
 
@@ -388,23 +403,20 @@ row "sidecar CPU per pass (ms)" 15
 row "sidecar peak RSS (MiB)" 9
 row "sidecar cgroup peak (MiB)" 10
 if [ "$upload" = 1 ]; then
-  row "uploads confirmed per run" 11
-  row "last upload (ms)" 12
-  row "upload failures per run" 13
-  row "newest remote copy max age" 14
-  row "s3rver CPU per upload (ms)" 16
+  row "objects shipped per run" 11
+  row "failed passes per run" 13
+  row "largest shipping lag (ms)" 14
+  row "s3rver CPU per object (ms)" 16
 fi
 printf '%-28s' "sidecar lines of C#"; for v in "${variants[@]}"; do printf '%16s' "${lines[$v]:--}"; done; echo
 printf '\n%-28s %s   (goals: p99 <= 1.20x, throughput >= 0.90x)\n' "non-2xx responses" "$non2xx"
 printf '%-28s %s\n' "backups after the runs" "$verdict"
 if [ "$upload" = 1 ]; then
-  printf '%-28s %s\n' "sidecar memory limits" "backup only $backup_memory; backup + upload $upload_memory (kustomize/components/remote-backup)"
-  # The newest remote copy is at most one interval, one backup and one upload behind a commit.
-  printf '%-28s %s\n' "recovery point" "$(awk -v b="$(median upload 8)" -v u="$(median upload 12)" 'BEGIN { printf "interval 1000 + backup %s + upload %s = %d ms", b, u, 1000 + b + u }')"
+  printf '%-28s %s\n' "sidecar memory limits" "backup only $backup_memory; backup + shipping $upload_memory (kustomize/components/remote-backup)"
   # Every object s3rver holds for this pod: its body against the SHA-256 the sidecar put in its
-  # metadata, and integrity_check. s3rver writes a body in place and its metadata after it, so a
-  # PUT cut short (the final upload when the shutdown timeout runs out) leaves a partial body there,
-  # where S3 would keep nothing; the sidecar never confirmed such an object.
+  # metadata, and integrity_check for the snapshots (a segment is WAL frames, not a database).
+  # s3rver writes a body in place and its metadata after it, so a PUT cut short leaves a partial
+  # body there, where S3 would keep nothing; the sidecar never confirmed such an object.
   printf '%-28s %s\n' "objects in s3rver" "$(python3 - "$s3_dir/backups/bench/moscow-time-0" <<'PY'
 import glob, hashlib, json, os, sqlite3, sys
 def intact(path):
@@ -414,18 +426,19 @@ def intact(path):
         finally: db.close()
     except sqlite3.DatabaseError:
         return False
-objects = sorted(glob.glob(os.path.join(sys.argv[1], "*._S3rver_object")))
+objects = sorted(glob.glob(os.path.join(sys.argv[1], "**", "*._S3rver_object"), recursive=True))
 good, bad = 0, []
 for o in objects:
     meta = o[:-len("_S3rver_object")] + "_S3rver_metadata.json"  # s3rver writes it after the body
     sha256 = json.load(open(meta)).get("x-amz-meta-sha256", "") if os.path.exists(meta) else ""
-    if sha256.lower() == hashlib.sha256(open(o, "rb").read()).hexdigest() and intact(o):
+    if sha256.lower() == hashlib.sha256(open(o, "rb").read()).hexdigest() and (o.endswith(".wal._S3rver_object") or intact(o)):
         good += 1
     else:
         bad.append(f"{os.path.basename(o)[:-len('._S3rver_object')]} ({os.path.getsize(o)} bytes, "
                    f"{'metadata, SHA-256 differs or damaged' if sha256 else 'no metadata: a PUT cut short'})")
-print(f"{len(objects)} under backups/bench/moscow-time-0/ (Backup__Remote__Retain keeps 48): "
-      f"{good} match their x-amz-meta-sha256 and pass integrity_check" + "".join(f"; {b}" for b in bad))
+snapshots = sum(1 for o in objects if not o.endswith(".wal._S3rver_object"))
+print(f"{len(objects)} under backups/bench/moscow-time-0/ ({snapshots} snapshots, {len(objects) - snapshots} segments): "
+      f"{good} match their x-amz-meta-sha256, the snapshots pass integrity_check" + "".join(f"; {b}" for b in bad))
 PY
 )"
   # What the sidecar logged about the store (warnings and errors only: the log level is Warning).

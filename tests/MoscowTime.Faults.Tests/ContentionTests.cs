@@ -13,9 +13,10 @@ public sealed partial class ContentionTests(ITestOutputHelper output) : IDisposa
     private const int Connections = 32;
 
     /// <summary>
-    /// The writer checkpoints every 512 pages (2 MiB) and truncates the WAL to 1 MiB after; a backup
-    /// holds its read snapshot for the few milliseconds of the copy, which can delay one checkpoint.
-    /// Twice that is still well inside a 10 MiB volume that also holds the backups.
+    /// The writer checkpoints every 512 pages (2 MiB), and journal_size_limit truncates a WAL that grew
+    /// longer back to 4 MiB; a backup holds its read snapshot for the few milliseconds of the copy,
+    /// which can delay one checkpoint. Twice the checkpoint size is still well inside a 10 MiB volume
+    /// that also holds the backups.
     /// </summary>
     private const long WalBound = 4 * 1024 * 1024;
 

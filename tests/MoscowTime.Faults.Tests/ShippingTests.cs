@@ -203,16 +203,7 @@ public sealed class ShippingTests(ITestOutputHelper output) : IAsyncLifetime, ID
     private static void AssertBetween(long actual, long least, long most, string what) =>
         Assert.True(actual >= least && actual <= most, $"{what} is {actual}, not between {least} (acknowledged) and {most} (sent)");
 
-    private string[] RemoteArgs() =>
-    [
-        $"--AWS_ACCESS_KEY_ID={S3Server.AccessKey}",
-        "--AWS_SECRET_ACCESS_KEY=any",
-        $"--Backup:Remote:Url=s3://{S3Server.Bucket}/{Prefix}",
-        $"--Backup:Remote:Endpoint={_store.Endpoint}",
-        $"--Backup:Remote:PodName={Apps.PodName}",
-        "--Backup:Remote:AttemptTimeout=00:00:05",
-        "--Backup:Remote:RetryDelay=00:00:00.050",
-    ];
+    private string[] RemoteArgs() => Apps.RemoteArgs(_store, Prefix);
 
     private Task<ChildProcess> StartSidecarAsync() => Apps.StartSidecarAsync(Database, Backups, ["--Backup:Interval=00:00:05", .. RemoteArgs()]);
 

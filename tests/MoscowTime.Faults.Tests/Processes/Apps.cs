@@ -29,6 +29,18 @@ internal static class Apps
             .. args,
         ]);
 
+    /// <summary>A remote in <paramref name="store"/> under <paramref name="prefix"/>, retried quickly: what shipping tests give the sidecar.</summary>
+    public static string[] RemoteArgs(S3Server store, string prefix) =>
+    [
+        $"--AWS_ACCESS_KEY_ID={S3Server.AccessKey}",
+        "--AWS_SECRET_ACCESS_KEY=any",
+        $"--Backup:Remote:Url=s3://{S3Server.Bucket}/{prefix}",
+        $"--Backup:Remote:Endpoint={store.Endpoint}",
+        $"--Backup:Remote:PodName={PodName}",
+        "--Backup:Remote:AttemptTimeout=00:00:05",
+        "--Backup:Remote:RetryDelay=00:00:00.050",
+    ];
+
     /// <summary>Runs the init container's <c>restore</c> to its end.</summary>
     public static Task<(int ExitCode, string Output)> RestoreAsync(string database, string backups) =>
         RunToEndAsync(ChildProcess.Sidecar, WorkingDirectory(database),
