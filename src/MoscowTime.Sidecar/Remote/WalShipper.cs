@@ -239,7 +239,7 @@ public sealed partial class WalShipper(ObjectStore store, ShippedObjects objects
         for (var attempt = 1; attempt <= SnapshotAttempts; attempt++)
         {
             var before = Generation();
-            var outcome = await new SnapshotTaker(_snapshots, time).TakeAsync(_live, sameAs: null, cancellationToken);
+            var outcome = new SnapshotTaker(_snapshots, time).Take(_live, sameAs: null, cancellationToken);
             if (outcome is not BackupOutcome.Kept kept)
             {
                 state.Update(s => s with { WaitingSince = null });
