@@ -8,7 +8,7 @@ namespace MoscowTime.Sidecar.Remote;
 
 /// <summary>
 /// Continuous shipping (docs/design.md, "Continuous shipping"): every Backup:Remote:SyncInterval, read the WAL after the
-/// chain's place, time the new commits, send them as one segment, checkpoint, prune, compact; a snapshot starts a chain when
+/// chain's place, time the new commits, send them as one segment, checkpoint, prune and compact; a snapshot starts a chain when
 /// there is none to continue. On its own task, so a slow or down store never holds up a local backup: commits wait and
 /// go up together. Stopped after the local worker's final pass, it ships what is left, one attempt per request.
 /// </summary>
@@ -225,7 +225,6 @@ public sealed partial class WalShipper(ObjectStore store, ShippedObjects objects
         _times.Clear();
         Confirmed(name, segment.LastCommit);
         Checkpoint();
-        await objects.PruneIfDueAsync(pipeline, cancellationToken);
         compactor.StartIfDue(_stopping);
     }
 
@@ -270,7 +269,7 @@ public sealed partial class WalShipper(ObjectStore store, ShippedObjects objects
                 DurableFile.TryDelete(kept.File.Path);
             }
 
-            await objects.PruneIfDueAsync(pipeline, cancellationToken);
+            compactor.StartIfDue(_stopping);
             return;
         }
 
