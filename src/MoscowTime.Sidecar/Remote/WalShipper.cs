@@ -100,11 +100,7 @@ public sealed partial class WalShipper(ObjectStore store, ShippedObjects objects
                 _reportedError = null;
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw;
-        }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             var reason = store.Describe(ex);
             state.Update(s => s with { LastError = reason, LastErrorAt = time.GetUtcNow(), Failures = s.Failures + 1 });
