@@ -135,21 +135,13 @@ public sealed partial class ObjectStore : IDisposable
     {
         var objects = new List<RemoteObject>();
         var request = new ListObjectsV2Request { BucketName = Location.Bucket, Prefix = Location.PodPrefix };
-        ListObjectsV2Response response;
-        do
+        await foreach (var item in _client.Paginators.ListObjectsV2(request).S3Objects.WithCancellation(cancellationToken))
         {
-            response = await _client.ListObjectsV2Async(request, cancellationToken);
-            foreach (var item in response.S3Objects ?? [])
+            if (Location.NameOf(item.Key) is { } name)
             {
-                if (Location.NameOf(item.Key) is { } name)
-                {
-                    objects.Add(new RemoteObject(item.Key, name, item.Size ?? 0));
-                }
+                objects.Add(new RemoteObject(item.Key, name, item.Size ?? 0));
             }
-
-            request.ContinuationToken = response.NextContinuationToken;
         }
-        while (response.IsTruncated == true);
 
         return objects;
     }
