@@ -46,8 +46,8 @@ public sealed class CompactionTests : IAsyncLifetime, IDisposable
         var state = new ShippingState(_client, _time);
         state.Update(s => s with { LastShippedTime = _time.GetUtcNow() });
         var catalog = new BackupCatalog(_dir.File("backups"), "visits.db");
-        var objects = new ShippedObjects(_client, catalog, Options.Create(new RemoteOptions()), state, _time, NullLogger<ShippedObjects>.Instance);
-        _compactor = new SegmentCompactor(_client, objects, catalog, state, _time, NullLogger<SegmentCompactor>.Instance);
+        var objects = new ShippedObjects(_client, catalog, state, NullLogger<ShippedObjects>.Instance);
+        _compactor = new SegmentCompactor(_client, objects, Options.Create(new RemoteOptions()), state, _time, NullLogger<SegmentCompactor>.Instance);
     }
 
     [Fact]

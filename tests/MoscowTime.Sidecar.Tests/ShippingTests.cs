@@ -183,7 +183,7 @@ public sealed class ShippingTests : IAsyncLifetime, IDisposable
         var (a, b) = (_store.Chains()[1], _store.Chains()[0]);
 
         // Past the hour between prunings, B is older than the window, but C is not: only A goes.
-        _time.Advance(ShippedObjects.PruneEvery);
+        _time.Advance(SegmentCompactor.CompactEvery);
         Commit(1);
         var status = await sidecar.UntilShippedAsync(s => s.FirstRecoverable == b.Start, "the pruning after chain C");
         status = await UntilCaughtUpAsync(sidecar);

@@ -56,7 +56,7 @@ public sealed partial class BackupCycle(IOptions<BackupOptions> options, BackupC
         try
         {
             PrepareDirectory();
-            var outcome = await Pipeline.ExecuteAsync(async token => await BackUpIfChangedAsync(token), cancellationToken);
+            var outcome = await Pipeline.ExecuteAsync(token => ValueTask.FromResult(BackUpIfChanged(token)), cancellationToken);
             Record(outcome);
         }
         // Abandoned at shutdown is no failure: the worker logs it, and the attempt's temporary file is already deleted.
@@ -125,7 +125,7 @@ public sealed partial class BackupCycle(IOptions<BackupOptions> options, BackupC
         state.Found(catalog.List());
     }
 
-    private async Task<BackupOutcome> BackUpIfChangedAsync(CancellationToken cancellationToken)
+    private BackupOutcome BackUpIfChanged(CancellationToken cancellationToken)
     {
         var current = live.CurrentVersion();
         if (current is null)
@@ -141,7 +141,7 @@ public sealed partial class BackupCycle(IOptions<BackupOptions> options, BackupC
         // Until this process has seen the database once, data_version cannot tell a change since a previous process's
         // newest backup: the snapshot is compared with it, so a restart or rollout does not push history out of retention.
         var sameAs = _backedUp is null && catalog.List() is [var newest, ..] ? newest : null;
-        return await taker.TakeAsync(live, sameAs, cancellationToken);
+        return taker.Take(live, sameAs, cancellationToken);
     }
 
     private void Record(BackupOutcome outcome)

@@ -20,10 +20,7 @@ public sealed class SnapshotTaker(BackupCatalog catalog, TimeProvider time)
 
     /// <param name="sameAs">A backup a previous process kept: a copy with the same content is discarded.</param>
     /// <remarks>Blocking work, which the callers run on a pool thread (Task.Run).</remarks>
-    public Task<BackupOutcome> TakeAsync(LiveDatabase live, BackupFile? sameAs, CancellationToken cancellationToken) =>
-        Task.FromResult(Take(live, sameAs, cancellationToken));
-
-    private BackupOutcome Take(LiveDatabase live, BackupFile? sameAs, CancellationToken cancellationToken)
+    public BackupOutcome Take(LiveDatabase live, BackupFile? sameAs, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var started = Stopwatch.GetTimestamp();

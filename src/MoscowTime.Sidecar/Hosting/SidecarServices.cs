@@ -3,6 +3,8 @@ using MoscowTime.Sidecar.Apis;
 using MoscowTime.Sidecar.Backups;
 using MoscowTime.Sidecar.Health;
 using MoscowTime.Sidecar.Observability;
+using MoscowTime.Sidecar.Remote;
+using MoscowTime.Sidecar.Restore;
 using MoscowTime.Storage;
 
 namespace MoscowTime.Sidecar.Hosting;
@@ -26,7 +28,9 @@ public static class SidecarServices
         services.AddSingleton(sp => new LiveDatabase(sp.GetRequiredService<IOptions<BackupOptions>>().Value.DatabasePath));
         services.AddSingleton<SnapshotTaker>();
         services.AddSingleton<BackupCycle>();
-        builder.AddRemoteBackups();
+        // Before the local backup worker: hosted services stop in reverse order, and the final shipment must follow the
+        // final backup, which waits for the web app's last commits.
+        AddRemoteBackups(builder);
         // A singleton as well as a hosted service, so that liveness can see whether its loop still runs.
         services.AddSingleton<BackupWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<BackupWorker>());
@@ -37,5 +41,28 @@ public static class SidecarServices
 
         services.Configure<HostOptions>(host => host.ShutdownTimeout = ShutdownTimeout);
         return builder;
+    }
+
+    /// <summary>Continuous shipping and the restore drill, their loops, state and health checks, when <c>Backup:Remote:Url</c> is set.</summary>
+    private static void AddRemoteBackups(WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddRemoteOptions(builder.Configuration);
+        if (!RemoteOptions.IsConfigured(builder.Configuration))
+        {
+            return;
+        }
+
+        services.AddSingleton<ObjectStore>();
+        services.AddSingleton<ShippingState>();
+        services.AddSingleton<ShippedObjects>();
+        services.AddSingleton<SegmentCompactor>();
+        services.AddHostedService<WalShipper>();
+        services.AddSingleton<RemoteHistory>();
+        services.AddSingleton<DrillStatus>();
+        services.AddHostedService<RestoreDrill>();
+        services.AddHealthChecks()
+            .AddCheck<RemoteBackupCheck>("remote", tags: [HealthApi.BackupTag])
+            .AddCheck<RestoreDrillCheck>("restore-drill", tags: [HealthApi.BackupTag]);
     }
 }

@@ -135,21 +135,13 @@ public sealed partial class ObjectStore : IDisposable
     {
         var objects = new List<RemoteObject>();
         var request = new ListObjectsV2Request { BucketName = Location.Bucket, Prefix = Location.PodPrefix };
-        ListObjectsV2Response response;
-        do
+        await foreach (var item in _client.Paginators.ListObjectsV2(request).S3Objects.WithCancellation(cancellationToken))
         {
-            response = await _client.ListObjectsV2Async(request, cancellationToken);
-            foreach (var item in response.S3Objects ?? [])
+            if (Location.NameOf(item.Key) is { } name)
             {
-                if (Location.NameOf(item.Key) is { } name)
-                {
-                    objects.Add(new RemoteObject(item.Key, name, item.Size ?? 0));
-                }
+                objects.Add(new RemoteObject(item.Key, name, item.Size ?? 0));
             }
-
-            request.ContinuationToken = response.NextContinuationToken;
         }
-        while (response.IsTruncated == true);
 
         return objects;
     }
@@ -157,23 +149,16 @@ public sealed partial class ObjectStore : IDisposable
     public async Task DeleteAsync(string name, CancellationToken cancellationToken) =>
         await _client.DeleteObjectAsync(Location.Bucket, Location.KeyFor(name), cancellationToken);
 
-    /// <summary>Both digests from one read of <paramref name="content"/>, which is left at its start.</summary>
+    /// <summary>Both digests of <paramref name="content"/>, which is left at its start.</summary>
     public static FileDigests DigestsOf(Stream content)
     {
-        using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
-        var buffer = new byte[BufferBytes];
         content.Position = 0;
-        int read;
-        while ((read = content.Read(buffer)) > 0)
-        {
-            sha256.AppendData(buffer, 0, read);
-            md5.AppendData(buffer, 0, read);
-        }
-
+        var sha256 = SHA256.HashData(content);
         content.Position = 0;
-        var md5Bytes = md5.GetHashAndReset();
-        return new FileDigests(Convert.ToHexStringLower(sha256.GetHashAndReset()), Convert.ToHexStringLower(md5Bytes), Convert.ToBase64String(md5Bytes));
+        // Content-MD5 and the ETag are S3's own check, not ours: SHA-256 is what restore trusts.
+        var md5 = CryptographicOperations.HashData(HashAlgorithmName.MD5, content);
+        content.Position = 0;
+        return new FileDigests(Convert.ToHexStringLower(sha256), Convert.ToHexStringLower(md5), Convert.ToBase64String(md5));
     }
 
     public void Dispose() => _client.Dispose();

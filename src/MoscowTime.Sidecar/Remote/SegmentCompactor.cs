@@ -1,14 +1,15 @@
-using MoscowTime.Sidecar.Backups;
+using Microsoft.Extensions.Options;
 using MoscowTime.Sidecar.Files;
 
 namespace MoscowTime.Sidecar.Remote;
 
 /// <summary>
-/// Compaction (docs/design.md, "Continuous shipping"): each chain's consecutive segments of an ended hour merged into
+/// Retention and compaction (docs/design.md, "Continuous shipping"), from one listing: each chain whose next newer one starts
+/// before now − Backup:Remote:Window deleted; then each kept chain's consecutive segments of an ended hour merged into
 /// segments of up to <see cref="MergedBytes"/>, every commit time kept; the parts go on the next pass. Started right after
 /// a shipment, at most once per <see cref="CompactEvery"/>, on a task of its own: an hour's downloads must not hold up shipping.
 /// </summary>
-public sealed partial class SegmentCompactor(ObjectStore store, ShippedObjects objects, BackupCatalog catalog, ShippingState state,
+public sealed partial class SegmentCompactor(ObjectStore store, ShippedObjects objects, IOptions<RemoteOptions> options, ShippingState state,
     TimeProvider time, ILogger<SegmentCompactor> logger)
 {
     public static readonly TimeSpan CompactEvery = TimeSpan.FromHours(1);
@@ -40,9 +41,22 @@ public sealed partial class SegmentCompactor(ObjectStore store, ShippedObjects o
     {
         try
         {
-            var thisHour = HourOf(time.GetUtcNow());
-            var listed = await store.Retrying.ExecuteAsync(async token => await store.ListAsync(token), cancellationToken);
-            foreach (var chain in RemoteChain.From(listed, catalog).Where(c => c.Snapshot is not null))
+            var now = time.GetUtcNow();
+            var chains = await objects.ListAsync(store.Retrying, cancellationToken);
+            var kept = chains.TakeWhile((_, i) => i == 0 || chains[i - 1].Start >= now - options.Value.Window).ToList();
+            foreach (var expired in chains.Skip(kept.Count))
+            {
+                foreach (var stored in expired.Segments.Select(s => s.Stored).Prepend(expired.Snapshot).OfType<RemoteObject>())
+                {
+                    await store.Retrying.ExecuteAsync(async token => await store.DeleteAsync(stored.Name, token), cancellationToken);
+                }
+
+                LogPruned(logger, expired.Snapshot?.Name ?? expired.Folder, options.Value.Window);
+            }
+
+            state.Update(s => s with { FirstRecoverable = kept.Count > 0 ? kept[^1].Start : null });
+            var thisHour = HourOf(now);
+            foreach (var chain in kept.Where(c => c.Snapshot is not null))
             {
                 var path = chain.Continuous();
                 var (applied, end) = (path.ToHashSet(), path.Count == 0 ? 0 : path[^1].Segment.To);
@@ -119,6 +133,9 @@ public sealed partial class SegmentCompactor(ObjectStore store, ShippedObjects o
             DurableFile.TryDelete(part);
         }
     }
+
+    [LoggerMessage(LogLevel.Information, "Deleted chain {Chain}: a newer chain covers Backup:Remote:Window ({Window})")]
+    private static partial void LogPruned(ILogger logger, string chain, TimeSpan window);
 
     [LoggerMessage(LogLevel.Warning, "Compaction skips {What}: {Reason}. The next pass tries again")]
     private static partial void LogSkipped(ILogger logger, string what, string reason);

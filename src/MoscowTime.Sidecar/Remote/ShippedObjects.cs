@@ -1,51 +1,11 @@
-using Microsoft.Extensions.Options;
 using MoscowTime.Sidecar.Backups;
 using Polly;
 
 namespace MoscowTime.Sidecar.Remote;
 
-/// <summary>The shipper's requests to the store: uploads it confirms, deletes, listings, and pruning past Backup:Remote:Window.</summary>
-public sealed partial class ShippedObjects(ObjectStore store, BackupCatalog catalog, IOptions<RemoteOptions> options, ShippingState state,
-    TimeProvider time, ILogger<ShippedObjects> logger)
+/// <summary>The shipper's requests to the store: uploads it confirms, deletes, and listings.</summary>
+public sealed partial class ShippedObjects(ObjectStore store, BackupCatalog catalog, ShippingState state, ILogger<ShippedObjects> logger)
 {
-    /// <summary>At most one listing for retention per this long: pruning is cheap to postpone, requests are not free.</summary>
-    public static readonly TimeSpan PruneEvery = TimeSpan.FromHours(1);
-
-    private DateTimeOffset? _prunedAt;
-
-    /// <summary>At most once per <see cref="PruneEvery"/>: deletes each chain whose next newer one starts before now − Window.</summary>
-    public async Task PruneIfDueAsync(ResiliencePipeline pipeline, CancellationToken cancellationToken)
-    {
-        var now = time.GetUtcNow();
-        if (now - _prunedAt < PruneEvery)
-        {
-            return;
-        }
-
-        _prunedAt = now;
-        try
-        {
-            var chains = await ListAsync(pipeline, cancellationToken);
-            var cutoff = now - options.Value.Window;
-            var kept = chains.TakeWhile((_, i) => i == 0 || chains[i - 1].Start >= cutoff).ToList();
-            foreach (var expired in chains.Skip(kept.Count))
-            {
-                foreach (var stored in expired.Segments.Select(s => s.Stored).Prepend(expired.Snapshot).OfType<RemoteObject>())
-                {
-                    await pipeline.ExecuteAsync(async token => await store.DeleteAsync(stored.Name, token), cancellationToken);
-                }
-
-                LogPruned(logger, expired.Snapshot?.Name ?? expired.Folder, options.Value.Window);
-            }
-
-            state.Update(s => s with { FirstRecoverable = kept.Count > 0 ? kept[^1].Start : null });
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            LogPruneFailed(logger, store.Location.ToString(), store.Describe(ex));
-        }
-    }
-
     public async Task<IReadOnlyList<RemoteChain>> ListAsync(ResiliencePipeline pipeline, CancellationToken cancellationToken)
     {
         var chains = RemoteChain.From(await pipeline.ExecuteAsync(async token => await store.ListAsync(token), cancellationToken), catalog);
@@ -94,12 +54,6 @@ public sealed partial class ShippedObjects(ObjectStore store, BackupCatalog cata
             LogDeleteFailed(logger, name, store.Describe(ex));
         }
     }
-
-    [LoggerMessage(LogLevel.Information, "Deleted chain {Chain}: a newer chain covers Backup:Remote:Window ({Window})")]
-    private static partial void LogPruned(ILogger logger, string chain, TimeSpan window);
-
-    [LoggerMessage(LogLevel.Warning, "Could not prune {Location}: {Reason}. A later shipment tries again")]
-    private static partial void LogPruneFailed(ILogger logger, string location, string reason);
 
     [LoggerMessage(LogLevel.Warning, "Could not delete the mismatched object {Name}: {Reason}")]
     private static partial void LogDeleteFailed(ILogger logger, string name, string reason);

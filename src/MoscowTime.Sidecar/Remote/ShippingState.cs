@@ -14,7 +14,7 @@ public sealed record ShippingStatus(DateTimeOffset? WaitingSince = null, string?
     public TimeSpan Lag(DateTimeOffset now) => WaitingSince is { } since && now > since ? now - since : TimeSpan.Zero;
 }
 
-/// <summary>The shipper's shared state: written by its loop only, read by any request.</summary>
+/// <summary>The shipper's shared state: written by its loop and its retention and compaction pass, read by any request.</summary>
 public sealed class ShippingState(ObjectStore store, TimeProvider time)
 {
     private ShippingStatus _status = new() { WaitingSince = time.GetUtcNow() };
@@ -23,5 +23,13 @@ public sealed class ShippingState(ObjectStore store, TimeProvider time)
 
     public ShippingStatus Status => Volatile.Read(ref _status);
 
-    public void Update(Func<ShippingStatus, ShippingStatus> change) => Volatile.Write(ref _status, change(Status));
+    /// <summary>Applies <paramref name="change"/> to the status it read: a change the other writer made meanwhile is kept.</summary>
+    public void Update(Func<ShippingStatus, ShippingStatus> change)
+    {
+        var seen = Status;
+        while (Interlocked.CompareExchange(ref _status, change(seen), seen) is var found && found != seen)
+        {
+            seen = found;
+        }
+    }
 }

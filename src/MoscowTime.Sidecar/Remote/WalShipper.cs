@@ -8,7 +8,7 @@ namespace MoscowTime.Sidecar.Remote;
 
 /// <summary>
 /// Continuous shipping (docs/design.md, "Continuous shipping"): every Backup:Remote:SyncInterval, read the WAL after the
-/// chain's place, time the new commits, send them as one segment, checkpoint, prune, compact; a snapshot starts a chain when
+/// chain's place, time the new commits, send them as one segment, checkpoint, prune and compact; a snapshot starts a chain when
 /// there is none to continue. On its own task, so a slow or down store never holds up a local backup: commits wait and
 /// go up together. Stopped after the local worker's final pass, it ships what is left, one attempt per request.
 /// </summary>
@@ -100,11 +100,7 @@ public sealed partial class WalShipper(ObjectStore store, ShippedObjects objects
                 _reportedError = null;
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw;
-        }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             var reason = store.Describe(ex);
             state.Update(s => s with { LastError = reason, LastErrorAt = time.GetUtcNow(), Failures = s.Failures + 1 });
@@ -225,7 +221,6 @@ public sealed partial class WalShipper(ObjectStore store, ShippedObjects objects
         _times.Clear();
         Confirmed(name, segment.LastCommit);
         Checkpoint();
-        await objects.PruneIfDueAsync(pipeline, cancellationToken);
         compactor.StartIfDue(_stopping);
     }
 
@@ -239,7 +234,7 @@ public sealed partial class WalShipper(ObjectStore store, ShippedObjects objects
         for (var attempt = 1; attempt <= SnapshotAttempts; attempt++)
         {
             var before = Generation();
-            var outcome = await new SnapshotTaker(_snapshots, time).TakeAsync(_live, sameAs: null, cancellationToken);
+            var outcome = new SnapshotTaker(_snapshots, time).Take(_live, sameAs: null, cancellationToken);
             if (outcome is not BackupOutcome.Kept kept)
             {
                 state.Update(s => s with { WaitingSince = null });
@@ -270,7 +265,7 @@ public sealed partial class WalShipper(ObjectStore store, ShippedObjects objects
                 DurableFile.TryDelete(kept.File.Path);
             }
 
-            await objects.PruneIfDueAsync(pipeline, cancellationToken);
+            compactor.StartIfDue(_stopping);
             return;
         }
 

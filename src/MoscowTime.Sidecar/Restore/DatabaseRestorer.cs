@@ -200,7 +200,12 @@ public sealed partial class DatabaseRestorer(IOptions<BackupOptions> options, Ba
             return null;
         }
 
-        var aside = FreeName($"{database}.{label}");
+        var aside = $"{database}.{label}";
+        for (var n = 2; File.Exists(aside); n++)
+        {
+            aside = $"{database}.{label}-{n}";
+        }
+
         // The database last: until it moves, a crash leaves it where the next restore finds it.
         foreach (var suffix in present.Skip(1).Append(present[0]))
         {
@@ -243,17 +248,6 @@ public sealed partial class DatabaseRestorer(IOptions<BackupOptions> options, Ba
             DurableFile.TryDelete(temporary);
             throw;
         }
-    }
-
-    private static string FreeName(string wanted)
-    {
-        var name = wanted;
-        for (var n = 2; File.Exists(name); n++)
-        {
-            name = $"{wanted}-{n}";
-        }
-
-        return name;
     }
 
     private static string DirectoryOf(string path) => Path.GetDirectoryName(Path.GetFullPath(path))!;

@@ -34,17 +34,11 @@ public sealed partial class RemoteHistory(ObjectStore store, BackupCatalog catal
     /// <exception cref="RemoteUnavailableException">An object cannot be fetched.</exception>
     public async Task<RemoteCopy?> RestoreAsync(IReadOnlyList<RemoteChain> chains, string directory, DateTimeOffset asOf, CancellationToken cancellationToken)
     {
-        var candidates = chains.Where(c => c.Start <= asOf).ToList();
-        if (candidates.Count == 0)
-        {
-            return null;
-        }
-
-        Directory.CreateDirectory(directory);
         string? damaged = null;
-        foreach (var chain in candidates)
+        foreach (var chain in chains.Where(c => c.Start <= asOf))
         {
             var snapshot = chain.Snapshot!;
+            Directory.CreateDirectory(directory);
             var copy = Path.Combine(directory, $".{snapshot.Name.Replace('/', '-')}.remote.tmp");
             try
             {
