@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Compaction benchmark: what the store holds for a day of history at 10 visits/s once compacted, and how long
-# `restore` takes from it, as a whole process (Release build, JIT), s3rver on 127.0.0.1 as the store.
+# `restore` takes from it, as a whole process (the Native AOT executable, as published), s3rver on 127.0.0.1 as the store.
 # The history is synthetic, made in minutes rather than a day (bench/MoscowTime.Bench.Compact): a real SQLite
 # database with the web app's schema and statement, the visits committed one by one at simulated seconds, each
 # second's commits read from the WAL as the shipper reads them (its checkpoint and the WAL's restarts included) and
@@ -22,10 +22,10 @@ need node sqlite3
 s3rver=.tools/node_modules/s3rver/bin/s3rver.js
 [ -f "$s3rver" ] || { echo "bench: s3rver missing; install with: npm install --prefix .tools s3rver@3.7.1" >&2; exit 1; }
 
-echo "building Release..."
+echo "building Release, publishing the sidecar..."
 dotnet build -c Release -v quiet -nologo bench/MoscowTime.Bench.Compact >/dev/null
-dotnet build -c Release -v quiet -nologo src/MoscowTime.Sidecar >/dev/null
-sidecar_dll=src/MoscowTime.Sidecar/bin/Release/net10.0/MoscowTime.Sidecar.dll
+dotnet publish -c Release -v quiet -nologo src/MoscowTime.Sidecar -o "$work/sidecar" >/dev/null
+sidecar=$work/sidecar/MoscowTime.Sidecar
 
 # s3rver makes the continuation token of a listing past 1,000 objects with DES, which OpenSSL 3 leaves to its legacy provider.
 node --openssl-legacy-provider "$s3rver" --directory "$work/s3" --address 127.0.0.1 --port "$store_port" --silent --configure-bucket backups >/dev/null &
@@ -44,7 +44,7 @@ made_ms=$(($(now_ms) - made_start))
 restore() { # name args... -> "seconds peak-MiB"
   local name=$1
   shift
-  /usr/bin/time -f '%e %M' -o "$work/time-$name" dotnet "$sidecar_dll" restore "${remote[@]}" "$@" >"$work/log-$name" 2>&1 ||
+  /usr/bin/time -f '%e %M' -o "$work/time-$name" "$sidecar" restore "${remote[@]}" "$@" >"$work/log-$name" 2>&1 ||
     { cat "$work/log-$name" >&2; exit 1; }
   awk '{ printf "%s %d\n", $1, $2 / 1024 }' "$work/time-$name"
 }

@@ -32,10 +32,13 @@ async Task PutAsync(string name, Stream content)
 using var writer = SqliteDatabase.OpenWriter(database, create: true);
 Schema.Migrate(writer);
 var snapshot = database + ".snapshot";
-using (var reader = ReadOnlyDatabase.Open(database))
-using (var copy = reader.BeginSnapshot())
+using (var live = new LiveDatabase(database))
 {
-    copy.CopyTo(snapshot, CancellationToken.None);
+    var (copy, _) = live.BeginSnapshot()!.Value;
+    using (copy)
+    {
+        copy.CopyTo(snapshot, CancellationToken.None);
+    }
 }
 
 var position = ((WalRead.Committed)WriteAheadLog.ReadCommitted(database, null)).Next!.Value with { Frames = 0 };
