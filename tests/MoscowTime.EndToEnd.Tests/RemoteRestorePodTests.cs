@@ -25,6 +25,12 @@ public sealed class RemoteRestorePodTests(ContainerImages images, ITestOutputHel
     private const string PodFolder = "e2e/moscow-time-0/";
     private static readonly TimeSpan BackupInterval = TimeSpan.FromSeconds(5);
 
+    /// <summary>Enough concurrent visits for the pod's memory to reach its working peak, bounded in count.</summary>
+    private const int Visits = 3200;
+    private const int Clients = 16;
+    private const int VisitsPerClient = Visits / Clients;
+    private const int QuietVisits = 30;
+
     /// <summary>What a lost volume may lose: the last second or two.</summary>
     private static readonly TimeSpan RecoveryPoint = TimeSpan.FromSeconds(2);
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -36,16 +42,35 @@ public sealed class RemoteRestorePodTests(ContainerImages images, ITestOutputHel
     public async Task InitializeAsync() => _store = await S3Server.StartAsync(_dir.File("s3"));
 
     [Fact]
-    public async Task A_pod_killed_two_seconds_after_its_last_visit_and_its_volume_gone_gets_every_visit_back_from_the_store()
+    public async Task A_pod_under_load_at_its_memory_limits_killed_two_seconds_after_its_last_visit_and_its_volume_gone_gets_every_visit_back_from_the_store()
     {
         var rendered = await RenderSiteAsync();
-        const int visits = 30;
         await using (var pod = await CreateAsync(rendered))
         {
             await StartAsync(pod, "first start, empty volume");
             await Poll.UntilAsync(() => _store.Keys(PodFolder).Any(key => key.Contains("/snapshot", StringComparison.Ordinal)),
                 TimeSpan.FromSeconds(90), "the chain's first snapshot in s3rver", () => string.Join(", ", _store.Keys(PodFolder)));
-            for (var i = 0; i < visits; i++)
+            // Concurrent visits while every commit ships: the containers must hold at the manifests' memory limits.
+            await Task.WhenAll(Enumerable.Range(0, Clients).Select(async _ =>
+            {
+                for (var i = 0; i < VisitsPerClient; i++)
+                {
+                    (await _http.GetAsync(pod.Plan.Address("web"))).EnsureSuccessStatusCode();
+                }
+            }));
+            foreach (var container in pod.Plan.Running)
+            {
+                var state = await images.Podman.CheckAsync("inspect", "--format", "{{.State.Running}} {{.State.OOMKilled}} {{.RestartCount}}", container.PodmanName);
+                Assert.True(state.Trim() == "true false 0", $"{container.Name} after the load (running, OOM-killed, restarts): {state.Trim()}\n{await pod.LogsAsync()}");
+            }
+
+            // A graceful stop ships what is left and keeps the volume; the restarted sidecar continues the chain. The last
+            // visits then come one by one, as most sites see them, and the pod is killed 2 s after the last.
+            var exits = await pod.StopAsync();
+            var logs = await pod.LogsAsync();
+            Assert.All(exits, exit => Assert.True(exit.Value == 0, $"{exit.Key} exited {exit.Value} after the load\n{logs}"));
+            await StartAsync(pod, "restarted after the load");
+            for (var i = 0; i < QuietVisits; i++)
             {
                 (await _http.GetAsync(pod.Plan.Address("web"))).EnsureSuccessStatusCode();
             }
@@ -64,7 +89,7 @@ public sealed class RemoteRestorePodTests(ContainerImages images, ITestOutputHel
             await StartAsync(pod, "fresh volume");
 
             var reply = await _http.GetFromJsonAsync<VisitsReply>(new Uri(pod.Plan.Address("web"), "visits"), Json);
-            Assert.Equal(new VisitsReply(pod.Name, visits), reply);
+            Assert.Equal(new VisitsReply(pod.Name, Visits + QuietVisits), reply);
             var restoreLog = await images.Podman.CheckAsync("logs", pod.Plan.Container("restore").PodmanName);
             Assert.Contains($"{PodFolder}chain-", restoreLog, StringComparison.Ordinal);
             Assert.DoesNotContain(Secret, restoreLog, StringComparison.Ordinal);
