@@ -10,7 +10,6 @@ using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using MoscowTime.Sidecar.Remote;
 using MoscowTime.Storage;
 

@@ -3,7 +3,6 @@ using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using SQLitePCL;
 
 namespace MoscowTime.Storage;

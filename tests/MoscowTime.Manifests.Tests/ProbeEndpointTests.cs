@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using MoscowTime.Manifests.Tests.Rendering;
 using MoscowTime.Sidecar;
 using MoscowTime.Sidecar.Backups;

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 using MoscowTime.Manifests.Tests.Rendering;
 using MoscowTime.Sidecar;
 using MoscowTime.Web;

@@ -1,5 +1,4 @@
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Options;
 using MoscowTime.Storage;
 using Polly;
 using Polly.Timeout;

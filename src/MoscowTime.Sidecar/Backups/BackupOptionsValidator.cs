@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Options;
 using MoscowTime.ServiceDefaults;
 
 namespace MoscowTime.Sidecar.Backups;

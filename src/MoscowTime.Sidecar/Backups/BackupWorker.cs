@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-
 namespace MoscowTime.Sidecar.Backups;
 
 /// <summary>The backup loop: a pass at start, every <see cref="BackupOptions.Interval"/>, and on SIGTERM once the web app stopped writing.</summary>

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Options;
 using MoscowTime.Sidecar.Apis;
 using MoscowTime.Sidecar.Backups;
 using MoscowTime.Sidecar.Health;

@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using Microsoft.Extensions.Options;
 using MoscowTime.ServiceDefaults;
 using MoscowTime.Sidecar.Backups;
 using MoscowTime.Sidecar.Health;

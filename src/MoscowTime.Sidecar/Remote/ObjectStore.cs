@@ -6,7 +6,6 @@ using Amazon.RuntimeDependencies;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Amazon.SecurityToken;
-using Microsoft.Extensions.Options;
 using MoscowTime.Sidecar.Backups;
 using Polly;
 

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Options;
 using MoscowTime.Sidecar.Files;
 
 namespace MoscowTime.Sidecar.Remote;

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Options;
 using MoscowTime.Sidecar.Backups;
 using MoscowTime.Sidecar.Files;
 using MoscowTime.Storage;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Microsoft.Extensions.Options;
 using MoscowTime.Sidecar.Backups;
 using MoscowTime.Sidecar.Files;
 using MoscowTime.Sidecar.Health;

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-
 namespace MoscowTime.Web.Cluster;
 
 /// <summary>Keeps the page's peer table fresh and DNS re-resolved, off the request path.</summary>

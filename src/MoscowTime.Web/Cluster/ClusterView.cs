@@ -1,5 +1,4 @@
 using System.Text.Json.Serialization;
-using Microsoft.Extensions.Options;
 using MoscowTime.Storage;
 using MoscowTime.Web.Pods;
 

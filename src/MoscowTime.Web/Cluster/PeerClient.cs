@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Http.Json;
-using Microsoft.Extensions.Options;
 using MoscowTime.Web.Pods;
 using Polly.CircuitBreaker;
 using Polly.Timeout;

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using Microsoft.Extensions.Options;
 
 namespace MoscowTime.Web.Cluster;
 
