@@ -29,7 +29,7 @@ public sealed class DatabaseSnapshot(SqliteConnection connection, SqliteTransact
         }
 
         int step;
-        try
+        using (backup)
         {
             do
             {
@@ -37,10 +37,6 @@ public sealed class DatabaseSnapshot(SqliteConnection connection, SqliteTransact
                 step = raw.sqlite3_backup_step(backup, PagesPerStep);
             }
             while (step == raw.SQLITE_OK);
-        }
-        finally
-        {
-            raw.sqlite3_backup_finish(backup);
         }
 
         if (step != raw.SQLITE_DONE)

@@ -8,7 +8,7 @@ namespace MoscowTime.Sidecar.Backups;
 
 /// <summary>One pass of the backup loop: check the directory, back up if the database changed since the newest backup, prune, and record the outcome for /healthz and /metrics. Used by one thread only.</summary>
 public sealed partial class BackupCycle(IOptions<BackupOptions> options, BackupCatalog catalog, LiveDatabase live, SnapshotTaker taker,
-    BackupState state, TimeProvider time, ILogger<BackupCycle> logger) : IDisposable
+    BackupState state, TimeProvider time, ILogger<BackupCycle> logger)
 {
     /// <summary>The first pause before a retry: a lock the web app holds for one commit is gone by then.</summary>
     public static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(250);
@@ -102,8 +102,6 @@ public sealed partial class BackupCycle(IOptions<BackupOptions> options, BackupC
             }
         }
     }
-
-    public void Dispose() => live.Dispose();
 
     private void PrepareDirectory()
     {

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace MoscowTime.Sidecar.Files;
 
@@ -19,16 +20,10 @@ internal static partial class Posix
             throw Failure("open", directory);
         }
 
-        try
+        using var handle = new SafeFileHandle(descriptor, ownsHandle: true);
+        if (FileSync(handle) != 0)
         {
-            if (FileSync(descriptor) != 0)
-            {
-                throw Failure("fsync", directory);
-            }
-        }
-        finally
-        {
-            _ = Close(descriptor);
+            throw Failure("fsync", directory);
         }
     }
 
@@ -50,10 +45,7 @@ internal static partial class Posix
     private static partial int Open(string path, int flags);
 
     [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
-    private static partial int FileSync(int descriptor);
-
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static partial int Close(int descriptor);
+    private static partial int FileSync(SafeFileHandle descriptor);
 
     [LibraryImport("libc", EntryPoint = "chown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int ChangeOwnerNative(string path, uint owner, uint group);

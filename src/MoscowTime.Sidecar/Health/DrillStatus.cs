@@ -8,14 +8,12 @@ public sealed record DrillResult(DateTimeOffset? LastSuccess, TimeSpan? LastDura
 /// <summary>The restore drill's results, shared by the drill, its health check and its meters.</summary>
 public sealed class DrillStatus(TimeProvider time)
 {
-    private DrillResult _last = new(null, null, null, null, null, []);
-
     /// <summary>Since when a drill should have succeeded: the start, until one has.</summary>
     public DateTimeOffset Since { get; } = time.GetUtcNow();
 
     public DrillResult Last
     {
-        get => Volatile.Read(ref _last);
-        set => Volatile.Write(ref _last, value);
-    }
+        get => Volatile.Read(ref field);
+        set => Volatile.Write(ref field, value);
+    } = new(null, null, null, null, null, []);
 }

@@ -11,7 +11,7 @@ namespace MoscowTime.Sidecar.Observability;
 /// and the restore drill's <see cref="DrillStatus"/> when Prometheus scrapes, so they always agree with /healthz. Help texts are in the
 /// Exported lists.
 /// </summary>
-public sealed class BackupMeters : IDisposable
+public sealed class BackupMeters
 {
     public const string MeterName = "MoscowTime.Backups";
     public const string RemoteMeterName = "MoscowTime.Backups.Remote";
@@ -52,9 +52,6 @@ public sealed class BackupMeters : IDisposable
             "Damaged objects the last restore drill skipped, or a restore noted; 0 when none."),
     ];
 
-    private readonly Meter _meter;
-    private readonly Meter? _remoteMeter;
-
     /// <summary>What /metrics exports: the backup figures, and the remote and restore drill ones when a remote is configured.</summary>
     public static ExportedMetric[] ExportedFor(IConfiguration configuration) =>
         RemoteOptions.IsConfigured(configuration) ? [.. Exported, .. ExportedRemote] : Exported;
@@ -63,37 +60,31 @@ public sealed class BackupMeters : IDisposable
     public BackupMeters(IMeterFactory meterFactory, BackupState state, IOptions<BackupOptions> options, IOptions<RemoteOptions> remote,
         TimeProvider time, ShippingState? shipping = null, DrillStatus? drill = null)
     {
-        _meter = meterFactory.Create(MeterName);
-        _meter.CreateObservableCounter("taken", () => state.Status.Taken, "{backup}");
-        _meter.CreateObservableCounter("skipped", () => state.Status.Skipped, "{pass}");
-        _meter.CreateObservableCounter("failed", () => state.Status.Failed, "{pass}");
-        _meter.CreateObservableGauge("last_duration", () => state.Status.LastDuration?.TotalSeconds ?? double.NaN, "s");
-        _meter.CreateObservableGauge("last_size", () => (double?)state.Status.Newest?.Size ?? double.NaN, "By");
-        _meter.CreateObservableGauge("age", () => state.Status.Newest is { } newest ? (time.GetUtcNow() - newest.TakenAt).TotalSeconds : double.NaN, "s");
-        _meter.CreateObservableGauge("kept", () => state.Status.Kept, "{backup}");
-        _meter.CreateObservableGauge("healthy", () => Freshness.Evaluate(state, options.Value.EffectiveMaxAge, time.GetUtcNow()).IsFresh ? 1 : 0);
+        var meter = meterFactory.Create(MeterName);
+        meter.CreateObservableCounter("taken", () => state.Status.Taken, "{backup}");
+        meter.CreateObservableCounter("skipped", () => state.Status.Skipped, "{pass}");
+        meter.CreateObservableCounter("failed", () => state.Status.Failed, "{pass}");
+        meter.CreateObservableGauge("last_duration", () => state.Status.LastDuration?.TotalSeconds ?? double.NaN, "s");
+        meter.CreateObservableGauge("last_size", () => (double?)state.Status.Newest?.Size ?? double.NaN, "By");
+        meter.CreateObservableGauge("age", () => state.Status.Newest is { } newest ? (time.GetUtcNow() - newest.TakenAt).TotalSeconds : double.NaN, "s");
+        meter.CreateObservableGauge("kept", () => state.Status.Kept, "{backup}");
+        meter.CreateObservableGauge("healthy", () => Freshness.Evaluate(state, options.Value.EffectiveMaxAge, time.GetUtcNow()).IsFresh ? 1 : 0);
         if (shipping is null || drill is null)
         {
             return;
         }
 
-        _remoteMeter = meterFactory.Create(RemoteMeterName);
-        _remoteMeter.CreateObservableCounter("uploads", () => shipping.Status.Uploads, "{object}");
-        _remoteMeter.CreateObservableCounter("upload_failures", () => shipping.Status.Failures, "{pass}");
-        _remoteMeter.CreateObservableGauge("healthy", () => Lag() <= options.Value.EffectiveMaxAge.TotalSeconds ? 1 : 0);
-        _remoteMeter.CreateObservableGauge("lag", Lag, "s");
-        _remoteMeter.CreateObservableGauge("first_recoverable", () => shipping.Status.FirstRecoverable?.ToUnixTimeMilliseconds() / 1000.0 ?? double.NaN, "s");
-        _remoteMeter.CreateObservableGauge("drill_last_success", () => drill.Last.LastSuccess?.ToUnixTimeMilliseconds() / 1000.0 ?? 0, "s");
-        _remoteMeter.CreateObservableGauge("drill_duration", () => drill.Last.LastDuration?.TotalSeconds ?? double.NaN, "s");
-        _remoteMeter.CreateObservableGauge("drill_interval", () => remote.Value.DrillInterval.TotalSeconds, "s");
-        _remoteMeter.CreateObservableGauge("damaged_objects", () => drill.Last.Damaged.Count, "{object}");
+        var remoteMeter = meterFactory.Create(RemoteMeterName);
+        remoteMeter.CreateObservableCounter("uploads", () => shipping.Status.Uploads, "{object}");
+        remoteMeter.CreateObservableCounter("upload_failures", () => shipping.Status.Failures, "{pass}");
+        remoteMeter.CreateObservableGauge("healthy", () => Lag() <= options.Value.EffectiveMaxAge.TotalSeconds ? 1 : 0);
+        remoteMeter.CreateObservableGauge("lag", Lag, "s");
+        remoteMeter.CreateObservableGauge("first_recoverable", () => shipping.Status.FirstRecoverable?.ToUnixTimeMilliseconds() / 1000.0 ?? double.NaN, "s");
+        remoteMeter.CreateObservableGauge("drill_last_success", () => drill.Last.LastSuccess?.ToUnixTimeMilliseconds() / 1000.0 ?? 0, "s");
+        remoteMeter.CreateObservableGauge("drill_duration", () => drill.Last.LastDuration?.TotalSeconds ?? double.NaN, "s");
+        remoteMeter.CreateObservableGauge("drill_interval", () => remote.Value.DrillInterval.TotalSeconds, "s");
+        remoteMeter.CreateObservableGauge("damaged_objects", () => drill.Last.Damaged.Count, "{object}");
 
         double Lag() => shipping.Status.Lag(time.GetUtcNow()).TotalSeconds;
-    }
-
-    public void Dispose()
-    {
-        _meter.Dispose();
-        _remoteMeter?.Dispose();
     }
 }

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Security.Cryptography;
 using Amazon;
 using Amazon.Runtime;
@@ -130,20 +129,11 @@ public sealed partial class ObjectStore : IDisposable
         ReadAsync(name, async body => Convert.ToHexStringLower(await SHA256.HashDataAsync(body, cancellationToken)), cancellationToken);
 
     /// <summary>Every object directly in this pod's folder, in no particular order.</summary>
-    public async Task<IReadOnlyList<RemoteObject>> ListAsync(CancellationToken cancellationToken)
-    {
-        var objects = new List<RemoteObject>();
-        var request = new ListObjectsV2Request { BucketName = Location.Bucket, Prefix = Location.PodPrefix };
-        await foreach (var item in _client.Paginators.ListObjectsV2(request).S3Objects.WithCancellation(cancellationToken))
-        {
-            if (Location.NameOf(item.Key) is { } name)
-            {
-                objects.Add(new RemoteObject(item.Key, name, item.Size ?? 0));
-            }
-        }
-
-        return objects;
-    }
+    public async Task<IReadOnlyList<RemoteObject>> ListAsync(CancellationToken cancellationToken) =>
+        await _client.Paginators.ListObjectsV2(new ListObjectsV2Request { BucketName = Location.Bucket, Prefix = Location.PodPrefix }).S3Objects
+            .Where(item => Location.NameOf(item.Key) is not null)
+            .Select(item => new RemoteObject(item.Key, Location.NameOf(item.Key)!, item.Size ?? 0))
+            .ToListAsync(cancellationToken);
 
     public async Task DeleteAsync(string name, CancellationToken cancellationToken) =>
         await _client.DeleteObjectAsync(Location.Bucket, Location.KeyFor(name), cancellationToken);

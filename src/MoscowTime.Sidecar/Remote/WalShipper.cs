@@ -169,10 +169,7 @@ public sealed partial class WalShipper(ObjectStore store, ShippedObjects objects
         }
 
         _position ??= committed.Next is { } first ? first with { Frames = 0 } : null;
-        for (var i = _times.Count; i < committed.Commits.Count; i++)
-        {
-            _times.Add(now);
-        }
+        _times.AddRange(Enumerable.Repeat(now, committed.Commits.Count - _times.Count));
 
         if (_times.Count == 0)
         {

@@ -2,20 +2,18 @@ using System.Diagnostics.Metrics;
 
 namespace MoscowTime.Web.Cluster;
 
-public sealed class ClusterMetrics : IDisposable
+public sealed class ClusterMetrics
 {
     public const string MeterName = "MoscowTime.Cluster";
 
-    private readonly Meter _meter;
-
     public ClusterMetrics(IMeterFactory meterFactory)
     {
-        _meter = meterFactory.Create(MeterName);
-        CallDuration = _meter.CreateHistogram<double>("peer_call_duration", "s", "Time to ask one peer for its count, retry included.",
+        var meter = meterFactory.Create(MeterName);
+        CallDuration = meter.CreateHistogram<double>("peer_call_duration", "s", "Time to ask one peer for its count, retry included.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5] });
-        Failures = _meter.CreateCounter<long>("peer_call_failures", "{call}", "Peers that did not answer with a count.");
+        Failures = meter.CreateCounter<long>("peer_call_failures", "{call}", "Peers that did not answer with a count.");
         // A gauge as well as the counter: "incomplete for long" is a state to alert on, at 0 from the start.
-        _meter.CreateObservableGauge("peers_unanswered", () => Volatile.Read(ref _unanswered), "{peer}",
+        meter.CreateObservableGauge("peers_unanswered", () => Volatile.Read(ref _unanswered), "{peer}",
             "Peers that did not answer the last time this pod asked them.");
     }
 
@@ -26,6 +24,4 @@ public sealed class ClusterMetrics : IDisposable
 
     /// <summary>Peers that did not answer the latest fan-out.</summary>
     public void ReportUnanswered(int peers) => Volatile.Write(ref _unanswered, peers);
-
-    public void Dispose() => _meter.Dispose();
 }

@@ -9,13 +9,8 @@ public sealed class ClusterOptionsValidator : IValidateOptions<ClusterOptions>
     {
         var failures = new List<string>();
         OptionRange.Check(failures, "Cluster:PeerPort", options.PeerPort, 1, 65535);
-        foreach (var peer in options.Peers)
-        {
-            if (!Uri.TryCreate(peer, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-            {
-                failures.Add($"Cluster:Peers entry '{peer}' is not an absolute http(s) URL");
-            }
-        }
+        failures.AddRange(options.Peers.Where(peer => !Uri.TryCreate(peer, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            .Select(peer => $"Cluster:Peers entry '{peer}' is not an absolute http(s) URL"));
 
         if (options.PeerDns is { Length: > 0 } dns && Uri.CheckHostName(dns) == UriHostNameType.Unknown)
         {
@@ -27,18 +22,12 @@ public sealed class ClusterOptionsValidator : IValidateOptions<ClusterOptions>
             failures.Add($"Cluster:FanOutTimeout ({options.FanOutTimeout}) must be longer than Cluster:PeerTimeout ({options.PeerTimeout})");
         }
 
-        foreach (var (key, value) in new[]
+        failures.AddRange(new (string Key, TimeSpan Value)[]
         {
             (nameof(options.RefreshInterval), options.RefreshInterval), (nameof(options.PeerTimeout), options.PeerTimeout),
             (nameof(options.FanOutTimeout), options.FanOutTimeout), (nameof(options.ForgetAfter), options.ForgetAfter),
             (nameof(options.BreakDuration), options.BreakDuration),
-        })
-        {
-            if (value <= TimeSpan.Zero)
-            {
-                failures.Add($"Cluster:{key} must be positive, not {value}");
-            }
-        }
+        }.Where(option => option.Value <= TimeSpan.Zero).Select(option => $"Cluster:{option.Key} must be positive, not {option.Value}"));
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
