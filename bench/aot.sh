@@ -142,7 +142,7 @@ memory_rounds web_memory \
   "web-jit|JIT (as built)|" \
   "web-aot|AOT (as built)|" \
   "web-aot|AOT, gen0 budget at most 8 MiB|DOTNET_GCGen0MaxBudget=800000" \
-  "web-aot|AOT, Server GC (DATAS), no gen0 cap|DOTNET_gcServer=1 DOTNET_GCGen0MaxBudget=0"
+  "web-aot|AOT, no gen0 cap|DOTNET_GCGen0MaxBudget=0"
 fi
 
 # --- 4. the sidecar's memory, shipping to s3rver ----------------------------------------------------
