@@ -208,13 +208,15 @@ fi
 
 hello=$(start_ms hello)
 [ -n "$hello" ] || hello=1
-printf '\n%s\n' "command: bench/aot.sh $wrk_seconds $sidecar_seconds   (load average: $load_start at start, $(cut -d' ' -f1-3 /proc/loadavg) at end)"
+printf '\n%s\n' "command: JIT=$jit ROUNDS=$rounds bench/aot.sh $wrk_seconds $sidecar_seconds \"$steps\"   (load average: $load_start at start, $(cut -d' ' -f1-3 /proc/loadavg) at end)"
+if step start; then
 printf '%-44s %8s %8s\n' "median of 5, ms" JIT AOT
 printf '%-44s %8s %8s   (AOT goal <= 0.3x hello)\n' "web: start to first 200 from /readyz" "$(start_ms web-jit)" "$(start_ms web-aot)"
 printf '%-44s %8s %8s   (AOT goal <= 0.4x hello)\n' "restore, intact database, whole process" "$(start_ms restore-jit)" "$(start_ms restore-aot)"
 printf '%-44s %8s\n' "plain JIT Kestrel hello: start to first 200" "$hello"
 printf '%-44s %8s %8s\n' "  web start / hello" "$(ratio "$(start_ms web-jit)" "$hello")" "$(ratio "$(start_ms web-aot)" "$hello")"
 printf '%-44s %8s %8s\n' "  restore / hello" "$(ratio "$(start_ms restore-jit)" "$hello")" "$(ratio "$(start_ms restore-aot)" "$hello")"
+fi
 printf '\nmemory (goals: web peak <= 48 MiB, sidecar peak <= 48 MiB)\n'
 cat "$work/memory"
 if ((rounds > 1)); then
