@@ -39,9 +39,9 @@ public sealed class ResourceTests
     [Theory, BothOverlays]
     public void Web_memory_limit_leaves_room_above_its_peak_under_load(string overlay)
     {
-        // The native web app peaked at about 60 MiB RSS under wrk -c64 when the limit was set (bench/aot.sh); half as much
+        // The native web app peaked at about 30 MiB RSS under wrk -c64 when the limit was set (bench/aot.sh); half as much
         // again above it keeps a burst from becoming an OOM kill.
-        const decimal peak = 60 * 1024 * 1024;
+        const decimal peak = 30 * 1024 * 1024;
         var limit = Kustomize.Render(overlay).Container("web").Resources.Limits["memory"].ToDecimal();
 
         Assert.True(limit >= peak * 1.5m, $"{limit} bytes");
